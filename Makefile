@@ -1,0 +1,48 @@
+# The one entry point. Every target that needs tools creates the virtual environment first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+PORT ?= 8765
+
+.DEFAULT_GOAL := help
+.PHONY: help venv generate test unit lint format typecheck demo emulator build publish bench lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+venv: $(STAMP)  ## create .venv with the pinned tools and the package (editable, with the emulator extra)
+
+$(STAMP): pyproject.toml requirements/dev.txt requirements/constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -r requirements/dev.txt -e '.[emulator]'
+	@touch $@
+
+generate: $(STAMP)  ## validate the spec and regenerate generated/ (the only writer of generated/)
+	$(PY) scripts/generate.py
+
+test: lint typecheck  ## lint, type-check and run the whole test suite
+	$(PY) -m pytest
+
+unit: $(STAMP)  ## run the test suite without lint and type checks
+	$(PY) -m pytest
+
+lint: $(STAMP)  ## ruff lint and format check of the hand-written code
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)  ## apply ruff's fixes and formatting to the hand-written code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP)  ## mypy --strict on the hand-written packages
+	$(BIN)/mypy overlay/speech_models scripts
+
+lock: $(STAMP)  ## re-resolve requirements/constraints.txt from requirements/dev.txt and pyproject.toml
+	$(PY) -m pip freeze --exclude-editable --exclude pip > requirements/constraints.txt
+
+clean:  ## remove the virtual environment, build output and caches
+	rm -rf $(VENV) dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis .schemathesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

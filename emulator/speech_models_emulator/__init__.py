@@ -1,0 +1,1 @@
+"""Emulator of the Speech to text custom-models API."""

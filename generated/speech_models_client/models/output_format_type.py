@@ -1,0 +1,20 @@
+from enum import StrEnum
+
+
+class OutputFormatType(StrEnum):
+    """Extensible enum: a value the service adds later parses as a member that is not in the class's listing."""
+
+    DISPLAY = "Display"
+    LEXICAL = "Lexical"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def _missing_(cls, value: object) -> "OutputFormatType | None":
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value
+        member._value_ = value
+        return member

@@ -1,0 +1,110 @@
+"""Regenerate the client package from the OpenAPI document; the only writer of ``generated/``.
+
+The spec is validated first, the package is generated into a temporary folder, and only a complete, successful
+generation replaces ``generated/speech_models_client``. ``--output DIR`` writes to another folder instead (the
+drift test uses it to compare a fresh generation with the committed one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "openapi" / "speechtotext-models.yaml"
+CONFIG = ROOT / "generator-config.yml"
+TEMPLATES = ROOT / "templates"
+PACKAGE = "speech_models_client"
+TARGET = ROOT / "generated" / PACKAGE
+
+
+class GenerationError(Exception):
+    """The spec is invalid or the generator failed; nothing was written."""
+
+
+def validate_spec(spec: Path) -> None:
+    """Raise GenerationError with the validator's message when `spec` is not a valid OpenAPI document."""
+    try:
+        document = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise GenerationError(f"{spec}: cannot read the spec: {exc}") from exc
+    if not isinstance(document, dict):
+        raise GenerationError(f"{spec}: the spec is not a YAML mapping")
+    try:
+        validate(document)
+    except OpenAPIValidationError as exc:
+        path = "/".join(str(part) for part in exc.absolute_path) or "(root)"
+        raise GenerationError(f"{spec}: invalid OpenAPI document at {path}: {exc.message}") from exc
+
+
+def generate_into(spec: Path, destination: Path) -> None:
+    """Run the pinned generator (and its pinned ruff post hooks) so that `destination` becomes the package."""
+    bin_dir = Path(sys.executable).parent
+    generator = bin_dir / "openapi-python-client"
+    if not generator.exists() or not (bin_dir / "ruff").exists():
+        raise GenerationError(f"openapi-python-client and ruff must be installed beside {sys.executable}")
+    # The post hooks call `ruff` from PATH: put the environment's own first so the pinned version formats.
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    command = [
+        str(generator), "generate",
+        "--path", str(spec),
+        "--config", str(CONFIG),
+        "--custom-template-path", str(TEMPLATES),
+        "--meta", "none",
+        "--output-path", str(destination),
+        "--fail-on-warning",
+    ]  # fmt: skip
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0 or not (destination / "__init__.py").exists():
+        raise GenerationError(f"openapi-python-client failed:\n{result.stdout}{result.stderr}")
+    # PEP 561 marker: the generator writes it only with project metadata, which we do not generate.
+    (destination / "py.typed").write_text("# Marker file for PEP 561\n", encoding="utf-8")
+
+
+def swap_in(fresh: Path, target: Path) -> None:
+    """Replace `target` by `fresh` with two renames, so no reader sees a half-written package."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = target.with_name(f".{target.name}.new")
+    retired = target.with_name(f".{target.name}.old")
+    for leftover in (staged, retired):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    shutil.copytree(fresh, staged)
+    if target.exists():
+        target.rename(retired)
+    staged.rename(target)
+    if retired.exists():
+        shutil.rmtree(retired)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--spec", type=Path, default=SPEC, help="OpenAPI document (default: %(default)s)")
+    parser.add_argument("--output", type=Path, help="write the package here instead of replacing generated/")
+    args = parser.parse_args(argv)
+    try:
+        validate_spec(args.spec)
+        with tempfile.TemporaryDirectory(prefix="speech-models-gen-") as tmp:
+            fresh = Path(tmp) / PACKAGE
+            generate_into(args.spec.resolve(), fresh)
+            target: Path = args.output or TARGET
+            swap_in(fresh, target)
+    except GenerationError as exc:
+        print(f"make generate: {exc}", file=sys.stderr)
+        print("generated/ was left unchanged.", file=sys.stderr)
+        return 1
+    print(f"generated {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
