@@ -38,10 +38,11 @@ format: $(STAMP)  ## apply ruff's fixes and formatting to the hand-written code
 	$(BIN)/ruff format .
 
 typecheck: $(STAMP)  ## mypy --strict on the hand-written packages
-	$(BIN)/mypy overlay/speech_models scripts
+	$(BIN)/mypy overlay/speech_models scripts generated/speech_models_client
 
 lock: $(STAMP)  ## re-resolve requirements/constraints.txt from requirements/dev.txt and pyproject.toml
-	$(PY) -m pip freeze --exclude-editable --exclude pip > requirements/constraints.txt
+	{ echo '# Full pinned set for development (make lock re-resolves it); installs use it as pip constraints.'; \
+	  $(PY) -m pip freeze --exclude-editable --exclude pip; } > requirements/constraints.txt
 
 clean:  ## remove the virtual environment, build output and caches
 	rm -rf $(VENV) dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis .schemathesis

@@ -67,7 +67,7 @@ class CustomModel:
 
         created_date_time: str | Unset = UNSET
         if not isinstance(self.created_date_time, Unset):
-            created_date_time = self.created_date_time.isoformat()
+            created_date_time = self.created_date_time.isoformat().replace("+00:00", "Z")
 
         custom_properties: dict[str, Any] | Unset = UNSET
         if not isinstance(self.custom_properties, Unset):
@@ -86,7 +86,7 @@ class CustomModel:
 
         last_action_date_time: str | Unset = UNSET
         if not isinstance(self.last_action_date_time, Unset):
-            last_action_date_time = self.last_action_date_time.isoformat()
+            last_action_date_time = self.last_action_date_time.isoformat().replace("+00:00", "Z")
 
         links: dict[str, Any] | Unset = UNSET
         if not isinstance(self.links, Unset):

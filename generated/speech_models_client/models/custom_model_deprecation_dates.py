@@ -25,7 +25,7 @@ class CustomModelDeprecationDates:
     def to_dict(self) -> dict[str, Any]:
         transcription_date_time: str | Unset = UNSET
         if not isinstance(self.transcription_date_time, Unset):
-            transcription_date_time = self.transcription_date_time.isoformat()
+            transcription_date_time = self.transcription_date_time.isoformat().replace("+00:00", "Z")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
