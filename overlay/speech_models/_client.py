@@ -1,0 +1,324 @@
+"""The client facade, ``SpeechToTextModels`` and ``AsyncSpeechToTextModels``: wires the generated client to the
+endpoint, the key, the retry transport, typed errors and paging."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, Self
+
+import anyio
+import httpx
+from speech_models_client import AuthenticatedClient
+from speech_models_client.api.models import models_list_custom_models
+from speech_models_client.models import CustomModel, PaginatedCustomModels
+from speech_models_client.types import UNSET, Response, Unset
+
+from ._config import Endpoint, SubscriptionKeyAuth
+from ._errors import (
+    KEY_HEADER,
+    APIConnectionError,
+    APITimeoutError,
+    ConfigurationError,
+    InvalidResponseError,
+    status_error,
+)
+from ._paging import AsyncItemPaged, ItemPaged, Page
+from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport, parse_retry_after
+from ._version import __version__
+
+__all__ = ["DEFAULT_API_VERSION", "AsyncSpeechToTextModels", "SpeechToTextModels"]
+
+DEFAULT_API_VERSION = "2025-10-15"
+USER_AGENT = f"speech-models/{__version__} python/{platform.python_version()} httpx/{httpx.__version__}"
+_LOGGER = logging.getLogger("speech_models")
+_PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, RecursionError)
+
+
+def _log_request(request: httpx.Request) -> None:
+    _LOGGER.debug("%s %s", request.method, request.url)
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    if not response.is_success:
+        response.read()
+        raise status_error(response)
+
+
+async def _alog_request(request: httpx.Request) -> None:
+    _log_request(request)
+
+
+async def _araise_for_status(response: httpx.Response) -> None:
+    if not response.is_success:
+        await response.aread()
+        raise status_error(response)
+
+
+def _check_paging_args(top: int | None, skip: int | None) -> None:
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        raise ConfigurationError(f"top must be a positive integer, not {top!r}")
+    if skip is not None and (isinstance(skip, bool) or not isinstance(skip, int) or skip < 0):
+        raise ConfigurationError(f"skip must be a non-negative integer, not {skip!r}")
+
+
+def _to_page(status_code: int, headers: httpx.Headers, parse: Callable[[], object]) -> Page[CustomModel]:
+    """Turn a successful response into a ``Page``, or raise ``InvalidResponseError`` naming what was wrong."""
+    try:
+        parsed = parse()
+    except _PARSE_ERRORS as exc:
+        raise InvalidResponseError(f"the {status_code} response is not a valid page of models: {exc!s}") from exc
+    if not isinstance(parsed, PaginatedCustomModels):
+        raise InvalidResponseError(f"the {status_code} response is not a page of models")
+    if isinstance(parsed.values, Unset):
+        raise InvalidResponseError(f"the {status_code} response has no 'values' array")
+    next_link = parsed.next_link if isinstance(parsed.next_link, str) and parsed.next_link else None
+    return Page(parsed.values, next_link, parse_retry_after(headers), status_code)
+
+
+def _parse_page_body(response: httpx.Response) -> Callable[[], object]:
+    def parse() -> object:
+        data = response.json()
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+        return PaginatedCustomModels.from_dict(data)
+
+    return parse
+
+
+def _connection_error(exc: httpx.TransportError) -> APIConnectionError:
+    try:
+        where = f" to {exc.request.url}"
+    except RuntimeError:  # raised by httpx when the error carries no request
+        where = ""
+    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    return cls(f"the request{where} failed: {type(exc).__name__}: {exc}")
+
+
+class _Base:
+    """What both facades share: the validated configuration and the generated client's arguments."""
+
+    def __init__(
+        self,
+        endpoint: str | None,
+        key: str | None,
+        api_version: str,
+        timeout: float | httpx.Timeout,
+        retry_policy: RetryPolicy | None,
+    ) -> None:
+        self._endpoint = Endpoint(endpoint)
+        self._auth = SubscriptionKeyAuth(key)
+        if not api_version or not isinstance(api_version, str):
+            raise ConfigurationError("api_version must be a non-empty string")
+        self.api_version = api_version
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+
+    @property
+    def endpoint(self) -> str:
+        return str(self._endpoint)
+
+    def _http_args(self) -> dict[str, Any]:
+        return {
+            "base_url": str(self._endpoint.url),
+            "auth": self._auth,
+            "headers": {"User-Agent": USER_AGENT},
+            "timeout": self._timeout,
+        }
+
+    def _generated(self) -> AuthenticatedClient:
+        # The key travels through the httpx client's auth (set below), so the generated client's own token,
+        # which its attrs repr would print, stays empty.
+        return AuthenticatedClient(base_url=str(self._endpoint.url), token="", prefix="", auth_header_name=KEY_HEADER)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(endpoint={self.endpoint!r}, api_version={self.api_version!r})"
+
+
+class SpeechToTextModels(_Base):
+    """Client for the custom-models list of the Speech to text API.
+
+    Args:
+        endpoint: the service endpoint, such as ``https://westus.api.cognitive.microsoft.com``; defaults to the
+            ``AZURE_SPEECH_ENDPOINT`` environment variable. https is required, except on loopback hosts.
+        key: the subscription key; defaults to ``AZURE_SPEECH_KEY``. It is sent only to the endpoint and never
+            appears in a repr, a log record, an exception or a URL.
+        api_version: sent with every request, followed ``@nextLink`` URLs included.
+        timeout: seconds (or an ``httpx.Timeout``) for each attempt.
+        retry_policy: how to retry throttled and failed requests; see ``RetryPolicy``.
+        transport: the httpx transport under the retry layer (for tests: ``httpx.MockTransport``).
+        sleep: how retries and paging wait (``time.sleep``); tests pass a fake.
+
+    Use it as a context manager, or call ``close()``, to release its connections.
+    """
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        key: str | None = None,
+        *,
+        api_version: str = DEFAULT_API_VERSION,
+        timeout: float | httpx.Timeout = 30.0,
+        retry_policy: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(endpoint, key, api_version, timeout, retry_policy)
+        self._sleep = sleep
+        self._http = httpx.Client(
+            **self._http_args(),
+            transport=RetryTransport(transport, policy=self.retry_policy, sleep=sleep),
+            event_hooks={"request": [_log_request], "response": [_raise_for_status]},
+        )
+        self.generated_client = self._generated().set_httpx_client(self._http)
+        """The generated ``AuthenticatedClient`` on this client's connection (key, retries, typed errors)."""
+
+    def list_models(
+        self,
+        *,
+        filter: str | None = None,
+        top: int | None = None,
+        skip: int | None = None,
+        max_items: int | None = None,
+        continuation_token: str | None = None,
+        honor_retry_after: bool = False,
+    ) -> ItemPaged[CustomModel]:
+        """List the subscription's custom models, lazily, following ``@nextLink``.
+
+        Args:
+            filter: an OData filter, such as ``status eq 'Running'``.
+            top: the page size the service is asked for.
+            skip: how many models to skip first.
+            max_items: stop after this many models without fetching further pages.
+            continuation_token: resume where a page (``Page.continuation_token``) or an error left off; the
+                token carries the filter, page size and position, so the other arguments are then unused.
+            honor_retry_after: wait as long as each page's ``Retry-After`` asks before fetching the next one
+                (at most ``retry_policy.max_wait``).
+
+        Returns:
+            An ``ItemPaged`` of ``CustomModel``: iterate it for models, or ``by_page()`` for pages.
+
+        Raises:
+            ConfigurationError: `top` or `skip` is not a valid integer.
+        """
+        _check_paging_args(top, skip)
+
+        def get_page(token: str | None) -> Page[CustomModel]:
+            try:
+                if token is None:
+                    first: Response[Any] = models_list_custom_models.sync_detailed(
+                        client=self.generated_client,
+                        skip=UNSET if skip is None else skip,
+                        top=UNSET if top is None else top,
+                        filter_=UNSET if filter is None else filter,
+                        api_version=self.api_version,
+                    )
+                    return _to_page(first.status_code, httpx.Headers(first.headers), lambda: first.parsed)
+                response = self._http.get(self._endpoint.resolve_link(token, self.api_version))
+            except httpx.TransportError as exc:
+                raise _connection_error(exc) from exc
+            except _PARSE_ERRORS as exc:
+                raise InvalidResponseError(f"the response is not a valid page of models: {exc!s}") from exc
+            return _to_page(response.status_code, response.headers, _parse_page_body(response))
+
+        return ItemPaged(
+            get_page,
+            continuation_token=continuation_token,
+            max_items=max_items,
+            honor_retry_after=honor_retry_after,
+            max_wait=self.retry_policy.max_wait,
+            sleep=self._sleep,
+        )
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncSpeechToTextModels(_Base):
+    """The async twin of ``SpeechToTextModels``: the same arguments (an async `transport` and `sleep`), the same
+    ``list_models`` returning an ``AsyncItemPaged`` for ``async for``; use ``async with`` or ``await aclose()``."""
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        key: str | None = None,
+        *,
+        api_version: str = DEFAULT_API_VERSION,
+        timeout: float | httpx.Timeout = 30.0,
+        retry_policy: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        super().__init__(endpoint, key, api_version, timeout, retry_policy)
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            **self._http_args(),
+            transport=AsyncRetryTransport(transport, policy=self.retry_policy, sleep=sleep),
+            event_hooks={"request": [_alog_request], "response": [_araise_for_status]},
+        )
+        self.generated_client = self._generated().set_async_httpx_client(self._http)
+        """The generated ``AuthenticatedClient`` on this client's connection (key, retries, typed errors)."""
+
+    def list_models(
+        self,
+        *,
+        filter: str | None = None,
+        top: int | None = None,
+        skip: int | None = None,
+        max_items: int | None = None,
+        continuation_token: str | None = None,
+        honor_retry_after: bool = False,
+    ) -> AsyncItemPaged[CustomModel]:
+        """List the subscription's custom models lazily; see ``SpeechToTextModels.list_models``."""
+        _check_paging_args(top, skip)
+
+        async def get_page(token: str | None) -> Page[CustomModel]:
+            try:
+                if token is None:
+                    first: Response[Any] = await models_list_custom_models.asyncio_detailed(
+                        client=self.generated_client,
+                        skip=UNSET if skip is None else skip,
+                        top=UNSET if top is None else top,
+                        filter_=UNSET if filter is None else filter,
+                        api_version=self.api_version,
+                    )
+                    return _to_page(first.status_code, httpx.Headers(first.headers), lambda: first.parsed)
+                response = await self._http.get(self._endpoint.resolve_link(token, self.api_version))
+            except httpx.TransportError as exc:
+                raise _connection_error(exc) from exc
+            except _PARSE_ERRORS as exc:
+                raise InvalidResponseError(f"the response is not a valid page of models: {exc!s}") from exc
+            return _to_page(response.status_code, response.headers, _parse_page_body(response))
+
+        return AsyncItemPaged(
+            get_page,
+            continuation_token=continuation_token,
+            max_items=max_items,
+            honor_retry_after=honor_retry_after,
+            max_wait=self.retry_policy.max_wait,
+            sleep=self._sleep,
+        )
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,222 @@
+"""One exception tree for every failure of a call, so one ``except SpeechModelsError`` catches them all.
+
+    SpeechModelsError
+    ├── APIConnectionError             the service could not be reached (after retries)
+    │   └── APITimeoutError            ... because a timeout expired
+    ├── InvalidResponseError           a 2xx response whose body is not a valid page
+    ├── NextLinkError                  an ``@nextLink`` (or continuation token) that must not be followed
+    └── APIStatusError                 any non-2xx response; the parsed ``Error`` when the body is one
+        ├── BadRequestError            400
+        ├── AuthenticationError        401: missing or wrong subscription key
+        ├── PermissionDeniedError      403
+        ├── NotFoundError              404
+        ├── RateLimitError             429
+        └── ServiceError               5xx
+
+Misuse of the SDK itself (a missing endpoint, a malformed key, a bad argument) raises ``ConfigurationError``, a
+``ValueError`` outside the tree, because it is a bug to fix rather than a failure to handle.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import httpx
+from speech_models_client.models import Error, InnerError
+from speech_models_client.types import Unset
+
+from ._retry import parse_retry_after
+
+if TYPE_CHECKING:
+    from speech_models_client.models import DetailedErrorCode, ErrorCode
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "InvalidResponseError",
+    "NextLinkError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServiceError",
+    "SpeechModelsError",
+]
+
+KEY_HEADER = "Ocp-Apim-Subscription-Key"
+REQUEST_ID_HEADERS = ("apim-request-id", "x-ms-request-id", "x-request-id", "request-id")
+_MAX_TEXT_IN_MESSAGE = 200
+
+
+class ConfigurationError(ValueError):
+    """The SDK was configured wrongly: a missing or malformed endpoint or key, or a bad argument."""
+
+
+class SpeechModelsError(Exception):
+    """Base of every failure of a call to the service.
+
+    ``continuation_token`` is set when the failure happened while fetching a page: pass it back to
+    ``list_models(continuation_token=...)`` to resume at that very page (``None`` means the first page).
+    """
+
+    continuation_token: str | None = None
+
+
+class APIConnectionError(SpeechModelsError):
+    """The request did not get a response (connection refused, reset, DNS), after the configured retries."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out, after the configured retries."""
+
+
+class InvalidResponseError(SpeechModelsError):
+    """A successful response whose body is not what the contract promises (not JSON, not a page)."""
+
+    def __init__(self, message: str, *, response: httpx.Response | None = None) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+class NextLinkError(SpeechModelsError):
+    """An ``@nextLink`` or continuation token that is not followed: another origin, or a link seen before."""
+
+    def __init__(self, message: str, *, link: str) -> None:
+        super().__init__(message)
+        self.link = link
+
+
+class APIStatusError(SpeechModelsError):
+    """The service answered with a non-2xx status.
+
+    Attributes:
+        status_code: the HTTP status.
+        error: the body parsed as the generated ``Error`` model, or ``None`` when the body is not one.
+        text: the body as text (kept when it is not an ``Error``: an HTML page from a proxy, a truncated body).
+        request_id: the first of the request id headers the service sent, if any.
+        retry_after: the wait the service asked for, in seconds, if it sent one.
+        response: the raw ``httpx.Response`` (its request's key header is redacted).
+    """
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.status_code = response.status_code
+        self.text = response.text
+        self.error = _parse_error(self.text)
+        self.request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
+        self.retry_after = parse_retry_after(response.headers)
+        super().__init__(self._describe())
+
+    @property
+    def code(self) -> ErrorCode | None:
+        """The top-level error code (an ``ErrorCode``; a code newer than this SDK is kept as a string member)."""
+        if self.error is None or isinstance(self.error.code, Unset):
+            return None
+        return self.error.code
+
+    @property
+    def message(self) -> str | None:
+        """The service's high-level error message."""
+        if self.error is None or isinstance(self.error.message, Unset):
+            return None
+        return self.error.message
+
+    @property
+    def inner_errors(self) -> list[InnerError]:
+        """The ``innerError`` chain, outermost first."""
+        chain: list[InnerError] = []
+        node = None if self.error is None else self.error.inner_error
+        while isinstance(node, InnerError):
+            chain.append(node)
+            node = node.inner_error
+        return chain
+
+    @property
+    def detailed_codes(self) -> list[DetailedErrorCode]:
+        """Every detailed code of the ``innerError`` chain, outermost first."""
+        return [inner.code for inner in self.inner_errors if not isinstance(inner.code, Unset)]
+
+    def _describe(self) -> str:
+        reason = self.response.reason_phrase or httpx.codes.get_reason_phrase(self.status_code)
+        parts: list[str] = []
+        if self.error is not None:
+            if self.code is not None:
+                parts.append(str(self.code))
+            if self.message:
+                parts.append(self.message)
+            if self.detailed_codes:
+                parts.append("detailed codes: " + " > ".join(map(str, self.detailed_codes)))
+        elif self.text.strip():
+            snippet = " ".join(self.text.split())
+            if len(snippet) > _MAX_TEXT_IN_MESSAGE:
+                snippet = snippet[:_MAX_TEXT_IN_MESSAGE] + "..."
+            parts.append(f"body is not an Error: {snippet!r}")
+        else:
+            parts.append("empty body")
+        if self.retry_after is not None:
+            parts.append(f"retry after {self.retry_after:g}s")
+        if self.request_id:
+            parts.append(f"request id {self.request_id}")
+        head = f"{self.status_code} {reason}".strip()
+        return f"{head}: {'; '.join(parts)}" if parts else head
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was rejected, for example an unsupported ``filter`` or an out-of-range ``top``."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the subscription key is missing or wrong."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key is valid but may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """404: the resource (or the endpoint's path) does not exist."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; ``retry_after`` says how long the service asked to wait."""
+
+
+class ServiceError(APIStatusError):
+    """5xx: the service failed."""
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def status_error(response: httpx.Response) -> APIStatusError:
+    """The typed error for a non-2xx `response` (whose body must have been read), with the key redacted."""
+    if KEY_HEADER in response.request.headers:
+        response.request.headers[KEY_HEADER] = "[redacted]"
+    cls = _STATUS_ERRORS.get(response.status_code)
+    if cls is None:
+        cls = ServiceError if response.status_code >= 500 else APIStatusError
+    return cls(response)
+
+
+def _parse_error(text: str) -> Error | None:
+    """The body as the generated ``Error`` model, or ``None`` when it is not a JSON object shaped like one."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Error.from_dict(data)
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError):
+        return None

@@ -1,0 +1,196 @@
+"""Lazy paging in azure-core's shape: ``ItemPaged`` iterates items, ``by_page()`` iterates pages.
+
+One callable drives it: ``get_page(token)`` fetches the page that `token` points at (``None``: the first page) and
+returns a ``Page``. The token is opaque to callers (the ``@nextLink`` underneath). Only the current page is held.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import anyio
+
+from ._errors import NextLinkError, SpeechModelsError
+
+__all__ = ["AsyncItemPaged", "ItemPaged", "Page"]
+
+_LOGGER = logging.getLogger("speech_models.paging")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of results.
+
+    Attributes:
+        items: the page's items.
+        continuation_token: resumes iteration after this page (``by_page(continuation_token=...)``);
+            ``None`` on the last page.
+        retry_after: the wait, in seconds, the service asked for before the next request (it sends
+            ``Retry-After`` on successful pages too), or ``None``.
+        status_code: the HTTP status of the response.
+    """
+
+    items: Sequence[T]
+    continuation_token: str | None
+    retry_after: float | None
+    status_code: int
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+class _Walk:
+    """The state of one walk over pages, shared by the sync and async loops."""
+
+    def __init__(self, token: str | None, honor_retry_after: bool, max_wait: float) -> None:
+        self.token = token
+        self.done = False
+        self._seen: set[str] = set()
+        self._honor = honor_retry_after
+        self._max_wait = max_wait
+        self._wait = 0.0
+
+    def next_wait(self) -> float:
+        """Check the token about to be fetched, and return how long to pace before fetching it."""
+        token = self.token
+        if token is not None:
+            if token in self._seen:
+                raise NextLinkError(
+                    "the service returned an @nextLink that was already followed in this iteration; "
+                    "stopping instead of looping forever",
+                    link=token,
+                )
+            self._seen.add(token)
+        return self._wait
+
+    def advance(self, page: Page[T]) -> None:
+        self.token = page.continuation_token
+        self.done = page.continuation_token is None
+        self._wait = 0.0
+        if self._honor and page.retry_after:
+            self._wait = min(page.retry_after, self._max_wait)
+            _LOGGER.debug("pacing: waiting %.3fs before the next page (Retry-After %gs)", self._wait, page.retry_after)
+
+
+class ItemPaged(Generic[T]):
+    """A lazy iterable of items across pages; ``by_page()`` gives the pages themselves.
+
+    Args:
+        get_page: fetches the page a token points at (``None``: the first page).
+        continuation_token: where iteration starts (a token from a page or from an error); ``None``: the start.
+        max_items: stop after this many items, without fetching further pages.
+        honor_retry_after: before fetching the next page, wait as long as the last page's ``Retry-After`` asks
+            (at most `max_wait` seconds). Off by default.
+        max_wait: the cap on a pacing wait, in seconds (the client passes its retry policy's ``max_wait``).
+        sleep: how to wait; tests pass a fake.
+    """
+
+    def __init__(
+        self,
+        get_page: Callable[[str | None], Page[T]],
+        *,
+        continuation_token: str | None = None,
+        max_items: int | None = None,
+        honor_retry_after: bool = False,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if max_items is not None and max_items < 0:
+            raise ValueError("max_items must be 0 or more")
+        self._get_page = get_page
+        self._token = continuation_token
+        self._max_items = max_items
+        self._honor = honor_retry_after
+        self._max_wait = max_wait
+        self._sleep = sleep
+
+    def by_page(self, continuation_token: str | None = None) -> Iterator[Page[T]]:
+        """Iterate pages lazily, from `continuation_token` (default: where this iterable starts).
+
+        Each page is fetched when the previous one has been consumed. A failure to fetch a page raises a
+        ``SpeechModelsError`` whose ``continuation_token`` resumes at that page. An ``@nextLink`` that was
+        already followed raises ``NextLinkError``.
+        """
+        walk = _Walk(continuation_token or self._token, self._honor, self._max_wait)
+        while not walk.done:
+            wait = walk.next_wait()
+            if wait:
+                self._sleep(wait)
+            try:
+                page = self._get_page(walk.token)
+            except SpeechModelsError as exc:
+                exc.continuation_token = walk.token
+                raise
+            walk.advance(page)
+            yield page
+
+    def __iter__(self) -> Iterator[T]:
+        remaining = self._max_items
+        if remaining == 0:
+            return
+        for page in self.by_page():
+            for item in page.items:
+                yield item
+                if remaining is not None:
+                    remaining -= 1
+                    if remaining == 0:
+                        return
+
+
+class AsyncItemPaged(Generic[T]):
+    """The async twin of ``ItemPaged``: ``async for`` over items, ``by_page()`` over pages; same arguments."""
+
+    def __init__(
+        self,
+        get_page: Callable[[str | None], Awaitable[Page[T]]],
+        *,
+        continuation_token: str | None = None,
+        max_items: int | None = None,
+        honor_retry_after: bool = False,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        if max_items is not None and max_items < 0:
+            raise ValueError("max_items must be 0 or more")
+        self._get_page = get_page
+        self._token = continuation_token
+        self._max_items = max_items
+        self._honor = honor_retry_after
+        self._max_wait = max_wait
+        self._sleep = sleep
+
+    async def by_page(self, continuation_token: str | None = None) -> AsyncIterator[Page[T]]:
+        """Iterate pages lazily; see ``ItemPaged.by_page``."""
+        walk = _Walk(continuation_token or self._token, self._honor, self._max_wait)
+        while not walk.done:
+            wait = walk.next_wait()
+            if wait:
+                await self._sleep(wait)
+            try:
+                page = await self._get_page(walk.token)
+            except SpeechModelsError as exc:
+                exc.continuation_token = walk.token
+                raise
+            walk.advance(page)
+            yield page
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        remaining = self._max_items
+        if remaining == 0:
+            return
+        async for page in self.by_page():
+            for item in page.items:
+                yield item
+                if remaining is not None:
+                    remaining -= 1
+                    if remaining == 0:
+                        return
