@@ -1,0 +1,309 @@
+"""Retry-After parsing and the retry transports, driven by a fake clock and fake sleeps (no real waiting)."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+
+import httpx
+import pytest
+from speech_models import AsyncRetryTransport, RetryPolicy, RetryTransport, parse_retry_after
+
+NOW = 1_700_000_000.0  # a fixed wall-clock time for HTTP-dates
+
+
+def _http_date(offset: float, usegmt: bool = True) -> str:
+    return email.utils.formatdate(NOW + offset, usegmt=usegmt)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({}, None),
+        ({"Retry-After": "0"}, 0.0),
+        ({"Retry-After": "7"}, 7.0),
+        ({"Retry-After": " 12 "}, 12.0),
+        ({"Retry-After": "1.5"}, 1.5),
+        ({"Retry-After": _http_date(30)}, 30.0),
+        ({"Retry-After": "Tue, 14 Nov 2023 22:13:50 GMT"}, 30.0),  # IMF-fixdate
+        ({"Retry-After": "Tuesday, 14-Nov-23 22:13:50 GMT"}, 30.0),  # RFC 850
+        ({"Retry-After": "Tue Nov 14 22:13:50 2023"}, 30.0),  # asctime
+        ({"Retry-After": _http_date(-300)}, 0.0),  # a date in the past: no wait
+        ({"Retry-After": "-5"}, None),
+        ({"Retry-After": "soon"}, None),
+        ({"Retry-After": ""}, None),
+        ({"Retry-After": "nan"}, None),
+        ({"Retry-After": "inf"}, None),
+        ({"retry-after-ms": "250"}, 0.25),
+        ({"x-ms-retry-after-ms": "1500"}, 1.5),
+        ({"retry-after-ms": "100", "x-ms-retry-after-ms": "900", "Retry-After": "9"}, 0.1),
+        ({"x-ms-retry-after-ms": "900", "Retry-After": "9"}, 0.9),
+        ({"retry-after-ms": "garbage", "Retry-After": "4"}, 4.0),
+        ({"retry-after-ms": "-1", "x-ms-retry-after-ms": "300"}, 0.3),
+    ],
+)
+def test_parse_retry_after(headers: dict[str, str], expected: float | None) -> None:
+    assert parse_retry_after(httpx.Headers(headers), now=NOW) == expected
+
+
+class FakeTime:
+    """A monotonic clock that only moves when something sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+    def clock(self) -> float:
+        return self.now
+
+
+Script = list[httpx.Response | Exception]
+
+
+class Scripted:
+    """Answers each attempt with the next scripted response or exception, and records the requests."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = list(script)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        item = self.script.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+
+def _send(kind: str, script: Script, method: str = "GET", **policy: float | int | None) -> tuple:  # type: ignore[type-arg]
+    """Send one request through the sync or async retry transport; return (response or error, scripted, time)."""
+    scripted = Scripted(script)
+    fake = FakeTime()
+    rng = random.Random(7)
+    retry_policy = RetryPolicy(**policy)  # type: ignore[arg-type]
+    request = httpx.Request(method, "https://example.test/speechtotext/models")
+    if kind == "sync":
+        transport = RetryTransport(
+            httpx.MockTransport(scripted),
+            policy=retry_policy,
+            sleep=fake.sleep,
+            clock=fake.clock,
+            now=lambda: NOW,
+            rng=rng,
+        )
+        try:
+            return transport.handle_request(request), scripted, fake
+        except httpx.TransportError as exc:
+            return exc, scripted, fake
+    atransport = AsyncRetryTransport(
+        httpx.MockTransport(scripted),
+        policy=retry_policy,
+        sleep=fake.asleep,
+        clock=fake.clock,
+        now=lambda: NOW,
+        rng=rng,
+    )
+
+    async def go() -> httpx.Response:
+        return await atransport.handle_async_request(request)
+
+    try:
+        return asyncio.run(go()), scripted, fake
+    except httpx.TransportError as exc:
+        return exc, scripted, fake
+
+
+KINDS = pytest.mark.parametrize("kind", ["sync", "async"])
+
+
+def ok() -> httpx.Response:
+    return httpx.Response(200, json={"values": []})
+
+
+@KINDS
+@pytest.mark.parametrize(
+    ("status", "headers", "expected_wait"),
+    [
+        (429, {"Retry-After": "2"}, 2.0),
+        (503, {"Retry-After": _http_date(5)}, 5.0),
+        (429, {"x-ms-retry-after-ms": "1200"}, 1.2),
+        (429, {"retry-after-ms": "40", "Retry-After": "9"}, 0.04),
+    ],
+)
+def test_waits_what_the_server_asks_then_retries(
+    kind: str, status: int, headers: dict[str, str], expected_wait: float
+) -> None:
+    response, scripted, fake = _send(kind, [httpx.Response(status, headers=headers), ok()])
+    assert response.status_code == 200
+    assert len(scripted.requests) == 2
+    assert fake.sleeps == [pytest.approx(expected_wait)]
+
+
+@KINDS
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 429])
+def test_idempotent_get_retries_server_errors(kind: str, status: int) -> None:
+    response, _scripted, fake = _send(kind, [httpx.Response(status), ok()])
+    assert response.status_code == 200
+    assert len(fake.sleeps) == 1
+
+
+@KINDS
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 501])
+def test_other_statuses_are_not_retried(kind: str, status: int) -> None:
+    response, _scripted, fake = _send(kind, [httpx.Response(status)])
+    assert response.status_code == status
+    assert fake.sleeps == []
+
+
+@KINDS
+def test_post_retries_only_throttling(kind: str) -> None:
+    response, _, fake = _send(kind, [httpx.Response(500)], method="POST")
+    assert response.status_code == 500
+    assert fake.sleeps == []
+    response, _, fake = _send(kind, [httpx.Response(503, headers={"Retry-After": "1"}), ok()], method="POST")
+    assert response.status_code == 200
+    assert fake.sleeps == [1.0]
+    error, _, fake = _send(kind, [httpx.ReadTimeout("slow")], method="POST")
+    assert isinstance(error, httpx.ReadTimeout)
+    assert fake.sleeps == []
+
+
+@KINDS
+@pytest.mark.parametrize(
+    "error", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("reset")]
+)
+def test_connection_errors_and_read_timeouts_are_retried(kind: str, error: Exception) -> None:
+    response, scripted, fake = _send(kind, [error, ok()])
+    assert response.status_code == 200
+    assert len(scripted.requests) == 2
+    assert len(fake.sleeps) == 1
+
+
+@KINDS
+def test_garbage_or_negative_retry_after_falls_back_to_jittered_exponential_backoff(kind: str) -> None:
+    script: Script = [
+        httpx.Response(503, headers={"Retry-After": "later"}),
+        httpx.Response(503, headers={"Retry-After": "-3"}),
+        httpx.Response(503),
+        ok(),
+    ]
+    response, _, fake = _send(kind, script, backoff_base=1.0, backoff_max=100.0)
+    assert response.status_code == 200
+    assert len(fake.sleeps) == 3
+    for retry, wait in enumerate(fake.sleeps):
+        ceiling = 1.0 * 2**retry
+        assert ceiling / 2 <= wait <= ceiling
+
+
+@KINDS
+def test_backoff_is_capped_by_backoff_max(kind: str) -> None:
+    _, _, fake = _send(kind, [httpx.Response(500)] * 4, max_retries=3, backoff_base=10.0, backoff_max=4.0)
+    assert len(fake.sleeps) == 3
+    assert all(2.0 <= wait <= 4.0 for wait in fake.sleeps)
+
+
+@KINDS
+def test_gives_up_after_max_retries_and_returns_the_last_response(kind: str) -> None:
+    script: Script = [httpx.Response(503, headers={"Retry-After": "1"}, text=f"attempt {i}") for i in range(5)]
+    response, scripted, fake = _send(kind, script, max_retries=2)
+    assert response.status_code == 503
+    assert len(scripted.requests) == 3
+    assert fake.sleeps == [1.0, 1.0]
+    assert response.read() == b"attempt 2"
+
+
+@KINDS
+def test_zero_retries_sends_once(kind: str) -> None:
+    response, scripted, fake = _send(kind, [httpx.Response(429, headers={"Retry-After": "1"})], max_retries=0)
+    assert response.status_code == 429
+    assert len(scripted.requests) == 1
+    assert fake.sleeps == []
+
+
+@KINDS
+def test_a_wait_over_the_cap_is_not_slept_but_returned(kind: str) -> None:
+    response, scripted, fake = _send(kind, [httpx.Response(429, headers={"Retry-After": "600"}), ok()], max_wait=30.0)
+    assert response.status_code == 429
+    assert parse_retry_after(response.headers) == 600.0
+    assert fake.sleeps == []
+    assert len(scripted.requests) == 1
+
+
+@KINDS
+def test_overall_deadline_stops_retrying(kind: str) -> None:
+    script: Script = [httpx.Response(503, headers={"Retry-After": "4"}) for _ in range(4)]
+    response, scripted, fake = _send(kind, script, deadline=10.0, max_retries=10)
+    assert response.status_code == 503
+    assert fake.sleeps == [4.0, 4.0]  # a third wait would end at 12s, past the 10s deadline
+    assert len(scripted.requests) == 3
+
+
+@KINDS
+def test_transport_error_is_raised_when_retries_run_out(kind: str) -> None:
+    error, scripted, fake = _send(kind, [httpx.ConnectError("refused")] * 3, max_retries=2)
+    assert isinstance(error, httpx.ConnectError)
+    assert len(scripted.requests) == 3
+    assert len(fake.sleeps) == 2
+
+
+def test_discarded_responses_are_closed_before_waiting() -> None:
+    closed: list[bool] = []
+
+    class TrackingStream(httpx.SyncByteStream):
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            yield b""
+
+        def close(self) -> None:
+            closed.append(True)
+
+    responses = [httpx.Response(503, headers={"Retry-After": "0"}, stream=TrackingStream()), ok()]
+    events: list[str] = []
+
+    def sleep(seconds: float) -> None:
+        events.append(f"sleep with {len(closed)} closed")
+
+    transport = RetryTransport(httpx.MockTransport(lambda request: responses.pop(0)), sleep=sleep)
+    assert transport.handle_request(httpx.Request("GET", "https://example.test/")).status_code == 200
+    assert events == ["sleep with 1 closed"]
+
+
+def test_closing_the_retry_transport_closes_the_wrapped_one() -> None:
+    class Wrapped(httpx.BaseTransport):
+        closed = False
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            return ok()
+
+        def close(self) -> None:
+            self.closed = True
+
+    wrapped = Wrapped()
+    with httpx.Client(transport=RetryTransport(wrapped)):
+        pass
+    assert wrapped.closed
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"max_retries": -1}, {"max_wait": -1.0}, {"deadline": -5.0}, {"backoff_base": -0.1}],
+)
+def test_policy_rejects_negative_limits(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="must be 0 or more"):
+        RetryPolicy(**kwargs)  # type: ignore[arg-type]
+
+
+def test_retry_decisions_are_logged_with_their_source(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG", logger="speech_models")
+    _send("sync", [httpx.Response(429, headers={"Retry-After": "3"}), ok()])
+    assert (
+        "retrying GET https://example.test/speechtotext/models in 3.000s (retry 1 of 3): 429, wait from retry-after"
+        in caplog.text
+    )
