@@ -1,0 +1,275 @@
+"""The emulator as an ASGI app: ``GET /speechtotext/models`` with the contract of the OpenAPI document.
+
+Checks the key (401), ``api-version`` (400), ``skip``/``top`` (400, ``InvalidParameterValue``) and ``filter``
+(400, ``UnsupportedFilter``); pages with an absolute ``@nextLink`` and sends ``Retry-After`` on 200. Every error
+is an ``Error`` body. Outside the contract: ``/openapi.json`` (the spec), ``/_emulator/health`` and
+``/_emulator/faults`` (see ``faults``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+import anyio
+import yaml
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .data import ENDPOINT_PLACEHOLDER, StoredModel, build_models, store
+from .faults import Faults, retry_after_headers
+from .filters import FilterError, compile_filter
+
+__all__ = ["DEFAULT_KEY", "DEFAULT_TOP", "MAX_TOP", "EmulatorState", "create_app", "load_spec"]
+
+DEFAULT_KEY = "emulator-key"
+DEFAULT_TOP = 100
+MAX_TOP = 100
+INT32_MAX = 2**31 - 1
+KEY_HEADER = "Ocp-Apim-Subscription-Key"
+_LOGGER = logging.getLogger("speech_models_emulator")
+_QUERY_PARAMS = ("skip", "top", "filter", "api-version")
+_FAULT_CODES = {429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable", 403: "Forbidden"}
+
+
+@lru_cache(maxsize=1)
+def load_spec() -> dict[str, Any]:
+    """The OpenAPI document: shipped in the package (wheel), or read from the repository (editable install)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "openapi.yaml", here.parent.parent / "openapi" / "speechtotext-models.yaml"):
+        if candidate.is_file():
+            spec: dict[str, Any] = yaml.safe_load(candidate.read_text(encoding="utf-8"))
+            return spec
+    raise FileNotFoundError("the OpenAPI document is neither in the package nor in the repository")
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    target: str | None = None,
+    detailed: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A response with an ``Error`` body (and a detailed code in ``innerError`` when given)."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if target is not None:
+        body["target"] = target
+    if detailed is not None:
+        body["innerError"] = {"code": detailed, "message": message}
+        if target is not None:
+            body["innerError"]["target"] = target
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class BadQuery(Exception):
+    """A query parameter is missing or invalid; carries the ``Error`` fields for a 400."""
+
+    def __init__(self, message: str, target: str, detailed: str = "InvalidParameterValue") -> None:
+        super().__init__(message)
+        self.message = message
+        self.target = target
+        self.detailed = detailed
+
+
+class EmulatorState:
+    """The emulator's data and settings, reachable as ``app.state.emulator``."""
+
+    def __init__(
+        self,
+        models: Sequence[dict[str, Any]],
+        *,
+        key: str,
+        faults: Faults,
+        default_top: int,
+        max_top: int,
+        page_retry_after: int,
+        api_versions: Sequence[str],
+    ) -> None:
+        self.models: Sequence[StoredModel] = store(models)
+        self.key = key.encode()
+        self.faults = faults
+        self.default_top = default_top
+        self.max_top = max_top
+        self.page_retry_after = page_retry_after
+        self.api_versions = frozenset(api_versions)
+        self._filtered = lru_cache(maxsize=64)(self._select)
+
+    def _select(self, filter_text: str) -> tuple[int, ...]:
+        predicate = compile_filter(filter_text)
+        return tuple(i for i, model in enumerate(self.models) if predicate(model.fields))
+
+    def selection(self, filter_text: str | None) -> Sequence[int] | range:
+        if filter_text is None:
+            return range(len(self.models))
+        return self._filtered(filter_text)
+
+
+def _parse_query(raw: bytes) -> dict[str, str]:
+    try:
+        text = raw.decode("ascii")
+        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise BadQuery("the query string is not valid percent-encoded UTF-8", "query") from None
+    except ValueError as exc:
+        raise BadQuery(f"the query string is malformed: {exc}", "query") from None
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params and name in _QUERY_PARAMS:
+            raise BadQuery(f"the query parameter {name!r} is given more than once", name)
+        params.setdefault(name, value)
+    return params
+
+
+def _integer(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or not low <= int(raw) <= high:
+        raise BadQuery(f"{name} must be an integer from {low} to {high}, not {raw[:40]!r}", name)
+    return int(raw)
+
+
+def _page_body(state: EmulatorState, indices: Sequence[int], next_link: str | None, base: str) -> str:
+    values = ",".join(state.models[i].json for i in indices)
+    tail = f',"@nextLink":{json.dumps(next_link)}' if next_link else ""
+    return f'{{"values":[{values}]{tail}}}'.replace(ENDPOINT_PLACEHOLDER, base)
+
+
+async def list_models(request: Request) -> Response:
+    state: EmulatorState = request.app.state.emulator
+    if state.faults.latency:
+        await anyio.sleep(state.faults.latency)
+    fault = state.faults.next()
+    if fault is not None and fault.status is not None:
+        code = _FAULT_CODES.get(fault.status, "InternalServerError" if fault.status >= 500 else "InvalidRequest")
+        return error_response(fault.status, code, "Injected fault.", headers=retry_after_headers(fault))
+    if fault is not None and fault.malformed:
+        return Response('{"values": [{"displayName": "trunc', status_code=200, media_type="application/json")
+
+    supplied = request.headers.get(KEY_HEADER, "").encode("utf-8", "replace")
+    if not hmac.compare_digest(supplied, state.key):
+        return error_response(
+            401,
+            "Unauthorized",
+            "Access denied: the subscription key is missing or wrong. Provide a valid key in the "
+            "Ocp-Apim-Subscription-Key header.",
+        )
+    try:
+        params = _parse_query(request.scope.get("query_string", b""))
+        api_version = params.get("api-version")
+        if not api_version:
+            raise BadQuery("the api-version query parameter is required", "api-version")
+        if api_version not in state.api_versions:
+            supported = ", ".join(sorted(state.api_versions))
+            raise BadQuery(f"api-version {api_version[:40]!r} is not supported (supported: {supported})", "api-version")
+        skip = _integer(params, "skip", 0, 0, INT32_MAX)
+        top = _integer(params, "top", state.default_top, 1, state.max_top)
+        filter_text = params.get("filter")
+        if filter_text is not None and not filter_text.strip():
+            filter_text = None
+        try:
+            selection = state.selection(filter_text)
+        except FilterError as exc:
+            raise BadQuery(f"Unsupported filter: {exc}", "filter", "UnsupportedFilter") from None
+    except BadQuery as exc:
+        return error_response(400, "InvalidArgument", exc.message, target=exc.target, detailed=exc.detailed)
+
+    base = str(request.base_url).rstrip("/")
+    page = selection[skip : skip + top]
+    next_link = None
+    if skip + top < len(selection):
+        query: dict[str, str | int] = {"skip": skip + top, "top": top}
+        if filter_text is not None:
+            query["filter"] = filter_text
+        query["api-version"] = api_version
+        next_link = f"{base}/speechtotext/models?{urlencode(query, quote_via=quote, safe=chr(39))}"
+    return Response(
+        _page_body(state, page, next_link, base),
+        media_type="application/json",
+        headers={"Retry-After": str(state.page_retry_after)},
+    )
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(load_spec())
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok", "models": len(request.app.state.emulator.models)})
+
+
+async def faults_route(request: Request) -> Response:
+    state: EmulatorState = request.app.state.emulator
+    if request.method == "DELETE":
+        state.faults.clear()
+        return Response(status_code=204)
+    try:
+        state.faults.configure(json.loads(await request.body()))
+    except ValueError as exc:
+        return error_response(400, "InvalidArgument", f"Bad fault configuration: {exc}")
+    return JSONResponse({"queued": len(state.faults.queue), "latency": state.faults.latency})
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    code = {404: "NotFound", 405: "NotAllowed"}.get(status, "InvalidRequest")
+    return error_response(status, code, f"{request.method} {request.url.path}: {exc.detail}")  # type: ignore[attr-defined]
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    _LOGGER.exception("unexpected error")
+    return error_response(500, "InternalServerError", "The emulator failed unexpectedly.")
+
+
+def create_app(
+    models: Sequence[dict[str, Any]] | None = None,
+    *,
+    count: int = 250,
+    key: str = DEFAULT_KEY,
+    faults: Faults | None = None,
+    default_top: int = DEFAULT_TOP,
+    max_top: int = MAX_TOP,
+    page_retry_after: int = 0,
+    api_versions: Sequence[str] = ("2025-10-15",),
+) -> Starlette:
+    """Build the emulator.
+
+    Args:
+        models: the models to serve (each a ``CustomModel`` JSON object); default: the built-in data set.
+        count: the size of the built-in data set (default 250).
+        key: the subscription key it accepts.
+        faults: faults to inject (also settable at run time through ``/_emulator/faults``).
+        default_top: the page size when ``top`` is absent; max_top: the largest ``top`` accepted.
+        page_retry_after: the ``Retry-After`` seconds sent on every 200.
+        api_versions: the api-versions accepted.
+    """
+    app = Starlette(
+        routes=[
+            Route("/speechtotext/models", list_models, methods=["GET"]),
+            Route("/openapi.json", openapi_json, methods=["GET"]),
+            Route("/_emulator/health", health, methods=["GET"]),
+            Route("/_emulator/faults", faults_route, methods=["POST", "DELETE"]),
+        ],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )
+    app.state.emulator = EmulatorState(
+        build_models(count) if models is None else models,
+        key=key,
+        faults=faults or Faults(),
+        default_top=default_top,
+        max_top=max_top,
+        page_retry_after=page_retry_after,
+        api_versions=api_versions,
+    )
+    return app

@@ -1,0 +1,65 @@
+"""Serve the emulator with uvicorn on a loopback port, in a background thread, for tests, demos and scripts."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+
+from .app import EmulatorState, create_app
+
+__all__ = ["RunningEmulator", "run_emulator"]
+
+
+@dataclass(frozen=True)
+class RunningEmulator:
+    """A running emulator: its base URL (the SDK's endpoint), its key, and the app (``state.faults`` etc.)."""
+
+    url: str
+    key: str
+    app: Starlette
+
+    @property
+    def state(self) -> EmulatorState:
+        state: EmulatorState = self.app.state.emulator
+        return state
+
+
+@contextlib.contextmanager
+def run_emulator(
+    app: Starlette | None = None, *, host: str = "127.0.0.1", port: int = 0, **create_args: Any
+) -> Iterator[RunningEmulator]:
+    """Start the emulator on `host`:`port` (port 0: a free one), yield it, and stop it on exit.
+
+    Args:
+        app: an app from ``create_app``; by default one is made with `create_args`.
+        host: a loopback address.
+        port: the port; 0 picks a free one.
+    """
+    if app is None:
+        app = create_app(**create_args)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="speech-emulator", daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError(f"the emulator did not start on {host}:{bound_port}")
+            thread.join(0.01)
+        netloc = f"[{host}]" if ":" in host else host
+        yield RunningEmulator(f"http://{netloc}:{bound_port}", app.state.emulator.key.decode(), app)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
