@@ -10,4 +10,13 @@ from .data import build_models
 from .faults import Fault, Faults
 from .server import RunningEmulator, run_emulator
 
-__all__ = ["DEFAULT_KEY", "Fault", "Faults", "RunningEmulator", "build_models", "create_app", "load_spec", "run_emulator"]
+__all__ = [
+    "DEFAULT_KEY",
+    "Fault",
+    "Faults",
+    "RunningEmulator",
+    "build_models",
+    "create_app",
+    "load_spec",
+    "run_emulator",
+]

@@ -222,9 +222,10 @@ async def faults_route(request: Request) -> Response:
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    code = {404: "NotFound", 405: "NotAllowed"}.get(status, "InvalidRequest")
-    return error_response(status, code, f"{request.method} {request.url.path}: {exc.detail}")  # type: ignore[attr-defined]
+    assert isinstance(exc, HTTPException)
+    code = {404: "NotFound", 405: "NotAllowed"}.get(exc.status_code, "InvalidRequest")
+    message = f"{request.method} {request.url.path}: {exc.detail}"
+    return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))  # keeps 405's Allow
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

@@ -53,7 +53,9 @@ def build_model(index: int) -> dict[str, Any]:
     last_action = created + datetime.timedelta(minutes=3 + index % 50)
     model: dict[str, Any] = {
         "baseModel": {"self": _url(f"models/base/{uuid.uuid5(_NAMESPACE, f'base-{locale}')}")},
-        "datasets": [{"self": _url(f"datasets/{uuid.uuid5(_NAMESPACE, f'dataset-{index}-{n}')}")} for n in range(1 + index % 2)],
+        "datasets": [
+            {"self": _url(f"datasets/{uuid.uuid5(_NAMESPACE, f'dataset-{index}-{n}')}")} for n in range(1 + index % 2)
+        ],
         "links": {
             "manifest": _url(f"models/{model_id}/manifest"),
             "copy": _url(f"models/{model_id}:copy"),

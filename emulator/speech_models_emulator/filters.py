@@ -13,6 +13,7 @@ Anything else raises ``FilterError``; the app answers it with 400 and the ``Unsu
 from __future__ import annotations
 
 import datetime
+import operator
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -27,17 +28,17 @@ Predicate = Callable[[Record], bool]
 
 STRING_PROPERTIES = frozenset({"displayName", "description", "status", "locale"})
 DATETIME_PROPERTIES = frozenset({"createdDateTime", "lastActionDateTime"})
-_ORDERING = {
-    "gt": lambda a, b: a > b,
-    "ge": lambda a, b: a >= b,
-    "lt": lambda a, b: a < b,
-    "le": lambda a, b: a <= b,
+_ORDERING: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
 }
 _TOKEN = re.compile(
     r"""\s*(?:
         (?P<lparen>\() | (?P<rparen>\)) |
         (?P<string>'(?:[^']|'')*') |
-        (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:Z|[+-]\d{2}:\d{2})) |
+        (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:Z|[+-]\d{2}:\d{2})?) |
         (?P<number>-?\d+(?:\.\d+)?) |
         (?P<word>[A-Za-z_][A-Za-z0-9_]*) |
         (?P<other>\S)
@@ -69,8 +70,6 @@ class _Parser:
             if match is None or match.end() == position:  # only trailing whitespace is left
                 break
             kind = match.lastgroup or "other"
-            if kind == "other":
-                raise FilterError(f"unexpected character {match.group(kind)!r} at position {match.start(kind)}")
             self.tokens.append((kind, match.group(kind), match.start(kind)))
             position = match.end()
         self.index = 0
@@ -82,6 +81,8 @@ class _Parser:
         token = self.peek()
         if token is None:
             raise FilterError("the filter ends too early")
+        if token[0] == "other":
+            raise FilterError(f"unexpected character {token[1]!r} at position {token[2]}")
         self.index += 1
         return token
 
@@ -132,11 +133,11 @@ class _Parser:
         if prop not in STRING_PROPERTIES and prop not in DATETIME_PROPERTIES:
             supported = ", ".join(sorted(STRING_PROPERTIES | DATETIME_PROPERTIES))
             raise FilterError(f"{prop!r} at position {position} cannot be filtered on (supported: {supported})")
-        kind, operator, op_position = self.take()
-        if kind != "word" or operator not in ("eq", "ne", *_ORDERING):
+        kind, op, op_position = self.take()
+        if kind != "word" or op not in ("eq", "ne", *_ORDERING):
             raise FilterError(f"expected an operator (eq, ne, gt, ge, lt, le) at position {op_position}")
-        if operator in _ORDERING and prop not in DATETIME_PROPERTIES:
-            raise FilterError(f"{operator!r} works on createdDateTime and lastActionDateTime only, not on {prop!r}")
+        if op in _ORDERING and prop not in DATETIME_PROPERTIES:
+            raise FilterError(f"{op!r} works on createdDateTime and lastActionDateTime only, not on {prop!r}")
         kind, literal, lit_position = self.take()
         where = f"position {lit_position}"
         if kind == "string":
@@ -147,15 +148,15 @@ class _Parser:
             raise FilterError(f"expected a quoted string or a date-time at {where}, found {literal!r}")
         if prop in DATETIME_PROPERTIES:
             moment = _parse_datetime(text, where)
-            if operator == "eq":
+            if op == "eq":
                 return lambda record: record.get(prop) == moment
-            if operator == "ne":
+            if op == "ne":
                 return lambda record: record.get(prop) != moment
-            compare = _ORDERING[operator]
+            compare = _ORDERING[op]
             return lambda record: record.get(prop) is not None and compare(record[prop], moment)
         if kind != "string":
             raise FilterError(f"{prop!r} compares with a quoted string, at {where}")
-        if operator == "eq":
+        if op == "eq":
             return lambda record: record.get(prop) == text
         return lambda record: record.get(prop) != text
 
@@ -174,5 +175,6 @@ def compile_filter(text: str) -> Predicate:
     predicate = parser.expression(0)
     leftover = parser.peek()
     if leftover is not None:
-        raise FilterError(f"unexpected {leftover[1]!r} at position {leftover[2]}")
+        what = "character " if leftover[0] == "other" else ""
+        raise FilterError(f"unexpected {what}{leftover[1]!r} at position {leftover[2]}")
     return predicate
