@@ -1,0 +1,64 @@
+"""The main job: start the emulator on a loopback port, list every model through the SDK across pages, show a
+throttled request retried after its Retry-After and a bad filter as a clear error, then stop the emulator."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+import httpx
+import speech_models as sm
+from speech_models_emulator import run_emulator
+
+PAGE_SIZE = 25
+
+
+def table(models: list[sm.CustomModel]) -> str:
+    rows = [("name", "locale", "status", "created")]
+    rows += [(m.display_name, m.locale, str(m.status), m.created_date_time.isoformat()) for m in models]  # type: ignore[union-attr]
+    widths = [max(len(str(row[i])) for row in rows) for i in range(4)]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def main() -> int:
+    with run_emulator(count=60) as emulator:
+        print(f"emulator listening on {emulator.url}\n")
+        with sm.SpeechToTextModels(emulator.url, emulator.key) as client:
+            print(f"1. every model, {PAGE_SIZE} a page, following @nextLink")
+            models: list[sm.CustomModel] = []
+            for number, page in enumerate(client.list_models(top=PAGE_SIZE).by_page(), start=1):
+                more = "more pages follow" if page.continuation_token else "last page"
+                print(f"   page {number}: {len(page)} models ({more})")
+                models.extend(page.items)
+            print(table(models), "\n")
+
+            print("2. a throttled request: the emulator answers the next request 429 with Retry-After: 1")
+            httpx.post(f"{emulator.url}/_emulator/faults", json={"status": 429, "retry_after": 1}).raise_for_status()
+            handler = logging.StreamHandler(sys.stdout)
+            handler.setFormatter(logging.Formatter("   [%(name)s] %(message)s"))
+            retry_log = logging.getLogger("speech_models.retry")
+            retry_log.addHandler(handler)
+            retry_log.setLevel(logging.DEBUG)
+            started = time.monotonic()
+            running = list(client.list_models(filter="status eq 'Running'"))
+            retry_log.removeHandler(handler)
+            print(f"   got {len(running)} running models after {time.monotonic() - started:.1f}s\n")
+
+            print("3. a filter the service does not support")
+            try:
+                list(client.list_models(filter="status gt 'Running'"))
+            except sm.BadRequestError as error:
+                print(f"   {type(error).__name__}: {error}")
+                print(f"   detailed codes: {[str(code) for code in error.detailed_codes]}\n")
+            else:
+                print("   unexpected: the bad filter was accepted")
+                return 1
+    print("emulator stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
