@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
+pytest_plugins = ["speech_models_emulator.pytest_plugin"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "openapi" / "speechtotext-models.yaml"
 

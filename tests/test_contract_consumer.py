@@ -193,3 +193,9 @@ def test_generated_functions_against_the_emulator(target: Target) -> None:
     assert isinstance(response.parsed, PaginatedCustomModels)
     assert [m.locale for m in response.parsed.values] == ["de-DE"] * 3  # type: ignore[union-attr]
     assert response.headers["Retry-After"] == "0"
+
+
+def test_the_pytest_plugin_fixture_serves_a_fresh_emulator(speech_emulator: Any) -> None:
+    with sm.SpeechToTextModels(speech_emulator.url, speech_emulator.key) as api:
+        assert len(list(api.list_models())) == 250
+    assert speech_emulator.url.startswith("http://127.0.0.1:")

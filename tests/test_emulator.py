@@ -374,6 +374,14 @@ def test_bad_fault_configuration_is_400(faulty: httpx.Client, body: Any) -> None
     assert_error(faulty.post("/_emulator/faults", json=body), 400)
 
 
+def test_latency_is_set_through_the_admin_route(faulty: httpx.Client) -> None:
+    response = faulty.post("/_emulator/faults", json={"latency": 0.001})
+    assert response.json() == {"queued": 0, "latency": 0.001}
+    assert get(faulty, V).status_code == 200
+    faulty.delete("/_emulator/faults")
+    assert faulty.post("/_emulator/faults", json={}).json()["latency"] == 0.0
+
+
 def test_fault_admin_route_rejects_non_json(faulty: httpx.Client) -> None:
     assert_error(faulty.post("/_emulator/faults", content=b"{not json"), 400)
 
