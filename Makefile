@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 PORT ?= 8765
+DIST ?= dist
 
 .DEFAULT_GOAL := help
 .PHONY: help venv generate test unit lint format typecheck demo emulator build publish bench lock clean
@@ -18,6 +19,7 @@ $(STAMP): pyproject.toml requirements/dev.txt requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -r requirements/dev.txt -e '.[emulator]'
+	$(PY) scripts/wheelhouse.py $(VENV)/wheelhouse
 	@touch $@
 
 generate: $(STAMP)  ## validate the spec and regenerate generated/ (the only writer of generated/)
@@ -34,6 +36,14 @@ demo: $(STAMP)  ## the main job: the SDK against the embedded emulator (pages, a
 
 emulator: $(STAMP)  ## serve the emulator on 127.0.0.1:$(PORT) until Ctrl-C
 	$(PY) -m speech_models_emulator --port $(PORT)
+
+build: $(STAMP)  ## wheel and sdist into $(DIST)/ with the pinned build backend, checked by twine
+	rm -rf $(DIST)
+	$(PY) -m build --no-isolation --outdir $(DIST) .
+	$(BIN)/twine check --strict $(DIST)/*
+
+publish: build  ## upload $(DIST)/ to TWINE_REPOSITORY_URL as TWINE_USERNAME / TWINE_PASSWORD
+	$(PY) scripts/publish.py $(DIST)
 
 lint: $(STAMP)  ## ruff lint and format check of the hand-written code
 	$(BIN)/ruff check .
