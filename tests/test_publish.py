@@ -113,26 +113,10 @@ def test_publish_install_and_use(index: tuple[str, Path], tmp_path: Path) -> Non
     report = tmp_path / "report.json"
     env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("PIP_CONSTRAINT", None)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--no-cache-dir", "--quiet"]
+    sources = ["--index-url", f"{url}/simple/", "--find-links", str(WHEELHOUSE), "--report", str(report)]
     install = subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--no-cache-dir",
-            "--quiet",
-            "--index-url",
-            f"{url}/simple/",
-            "--find-links",
-            str(WHEELHOUSE),
-            "--report",
-            str(report),
-            "speech-models[emulator]",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+        [*pip, *sources, "speech-models[emulator]"], env=env, capture_output=True, text=True, check=False
     )
     assert install.returncode == 0, install.stdout + install.stderr
     installed = {
