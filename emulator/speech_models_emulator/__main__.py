@@ -1,22 +1,26 @@
-"""``python -m speech_models_emulator``: serve the emulator on a loopback port until interrupted."""
+"""``python -m speech_models_emulator``: serve the emulator on a loopback port until interrupted.
+
+The first line on standard output is the emulator's URL (useful with ``--port 0``, which picks a free port).
+"""
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import signal
 import sys
+import threading
 from pathlib import Path
-
-import uvicorn
 
 from .app import DEFAULT_KEY, create_app
 from .data import load_models
+from .server import run_emulator
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m speech_models_emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="a loopback address (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=8765, help="default: %(default)s")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (default: %(default)s)")
     parser.add_argument("--count", type=int, default=250, help="size of the built-in data set (default: %(default)s)")
     parser.add_argument("--data", type=Path, help="serve the models of this JSON file instead")
     parser.add_argument("--key", default=DEFAULT_KEY, help="the subscription key to accept (default: %(default)s)")
@@ -29,8 +33,15 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app(models, count=args.count, key=args.key, page_retry_after=args.page_retry_after)
     except ValueError as exc:
         parser.error(str(exc))
-    print(f"emulator on http://{args.host}:{args.port} (key: {args.key!r}); Ctrl-C stops it", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="off")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with run_emulator(app, host=args.host, port=args.port) as emulator:
+        print(emulator.url, flush=True)
+        print(f"serving {len(emulator.state.models)} models; key {args.key!r}; Ctrl-C stops", file=sys.stderr)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
     return 0
 
 

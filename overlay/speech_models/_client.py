@@ -3,10 +3,12 @@ endpoint, the key, the retry transport, typed errors and paging."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import platform
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, Self
 
@@ -65,28 +67,50 @@ def _check_paging_args(top: int | None, skip: int | None) -> None:
         raise ConfigurationError(f"skip must be a non-negative integer, not {skip!r}")
 
 
-def _to_page(status_code: int, headers: httpx.Headers, parse: Callable[[], object]) -> Page[CustomModel]:
-    """Turn a successful response into a ``Page``, or raise ``InvalidResponseError`` naming what was wrong."""
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a page is parsed.
+
+    A page of 100 models allocates about 3,000 containers that all stay reachable, so the collections they
+    trigger find nothing and cost about a third of the parsing time. Collection resumes right after.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
     try:
-        parsed = parse()
-    except _PARSE_ERRORS as exc:
-        raise InvalidResponseError(f"the {status_code} response is not a valid page of models: {exc!s}") from exc
+        yield
+    finally:
+        gc.enable()
+
+
+def _first_page(response: Response[Any]) -> Page[CustomModel]:
+    """The first page, which the generated operation has already parsed."""
+    status, parsed = response.status_code, response.parsed
     if not isinstance(parsed, PaginatedCustomModels):
-        raise InvalidResponseError(f"the {status_code} response is not a page of models")
+        raise InvalidResponseError(f"the {status} response is not a page of models")
     if isinstance(parsed.values, Unset):
-        raise InvalidResponseError(f"the {status_code} response has no 'values' array")
+        raise InvalidResponseError(f"the {status} response has no 'values' array")
+    values = parsed.values
     next_link = parsed.next_link if isinstance(parsed.next_link, str) and parsed.next_link else None
-    return Page(parsed.values, next_link, parse_retry_after(headers), status_code)
+    return Page(values, next_link, parse_retry_after(httpx.Headers(response.headers)), status)
 
 
-def _parse_page_body(response: httpx.Response) -> Callable[[], object]:
-    def parse() -> object:
-        data = response.json()
-        if not isinstance(data, dict):
-            raise TypeError(f"expected a JSON object, got {type(data).__name__}")
-        return PaginatedCustomModels.from_dict(data)
-
-    return parse
+def _linked_page(response: httpx.Response) -> Page[CustomModel]:
+    """A page reached through ``@nextLink``, parsed by the generated ``from_dict``."""
+    status = response.status_code
+    try:
+        with _gc_paused():
+            data = response.json()
+            if not isinstance(data, dict):
+                raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+            parsed = PaginatedCustomModels.from_dict(data)
+    except _PARSE_ERRORS as exc:
+        raise InvalidResponseError(f"the {status} response is not a valid page of models: {exc!s}") from exc
+    if isinstance(parsed.values, Unset):
+        raise InvalidResponseError(f"the {status} response has no 'values' array")
+    next_link = parsed.next_link if isinstance(parsed.next_link, str) and parsed.next_link else None
+    return Page(parsed.values, next_link, parse_retry_after(response.headers), status)
 
 
 def _connection_error(exc: httpx.TransportError) -> APIConnectionError:
@@ -216,13 +240,13 @@ class SpeechToTextModels(_Base):
                         filter_=UNSET if filter is None else filter,
                         api_version=self.api_version,
                     )
-                    return _to_page(first.status_code, httpx.Headers(first.headers), lambda: first.parsed)
+                    return _first_page(first)
                 response = self._http.get(self._endpoint.resolve_link(token, self.api_version))
             except httpx.TransportError as exc:
                 raise _connection_error(exc) from exc
             except _PARSE_ERRORS as exc:
                 raise InvalidResponseError(f"the response is not a valid page of models: {exc!s}") from exc
-            return _to_page(response.status_code, response.headers, _parse_page_body(response))
+            return _linked_page(response)
 
         return ItemPaged(
             get_page,
@@ -294,13 +318,13 @@ class AsyncSpeechToTextModels(_Base):
                         filter_=UNSET if filter is None else filter,
                         api_version=self.api_version,
                     )
-                    return _to_page(first.status_code, httpx.Headers(first.headers), lambda: first.parsed)
+                    return _first_page(first)
                 response = await self._http.get(self._endpoint.resolve_link(token, self.api_version))
             except httpx.TransportError as exc:
                 raise _connection_error(exc) from exc
             except _PARSE_ERRORS as exc:
                 raise InvalidResponseError(f"the response is not a valid page of models: {exc!s}") from exc
-            return _to_page(response.status_code, response.headers, _parse_page_body(response))
+            return _linked_page(response)
 
         return AsyncItemPaged(
             get_page,

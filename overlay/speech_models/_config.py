@@ -59,14 +59,16 @@ class Endpoint:
     def _origin(self, url: httpx.URL) -> tuple[str, str, int]:
         return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme, 0)
 
-    def resolve_link(self, link: str, api_version: str) -> str:
+    def resolve_link(self, link: str, api_version: str) -> httpx.URL:
         """The absolute URL to fetch for an ``@nextLink`` (or continuation token), with our ``api-version``.
 
         A relative link resolves against the endpoint. A link to another scheme, host or port raises
         ``NextLinkError`` before anything is sent: the subscription key goes only to the configured endpoint.
         """
         try:
-            url = self.url.join(link)
+            url = httpx.URL(link)
+            if url.is_relative_url:
+                url = self.url.join(url)
         except (httpx.InvalidURL, TypeError) as exc:
             raise NextLinkError(f"the @nextLink {link!r} is not a valid URL: {exc}", link=link) from exc
         if self._origin(url) != self._origin(self.url):
@@ -75,7 +77,9 @@ class Endpoint:
                 f"it is not the configured endpoint {self}, and the subscription key must not go elsewhere",
                 link=link,
             )
-        return str(url.copy_set_param("api-version", api_version))
+        if url.params.get("api-version") == api_version and len(url.params.get_list("api-version")) == 1:
+            return url  # already right: skip re-encoding the URL (a measurable cost per page)
+        return url.copy_set_param("api-version", api_version)
 
 
 class SubscriptionKeyAuth(httpx.Auth):

@@ -2,20 +2,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.status import Status
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.custom_model_custom_properties import CustomModelCustomProperties
-    from ..models.custom_model_links import CustomModelLinks
-    from ..models.custom_model_properties import CustomModelProperties
-    from ..models.entity_reference import EntityReference
-
 
 T = TypeVar("T", bound="CustomModel")
 
@@ -142,11 +135,6 @@ class CustomModel:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.custom_model_custom_properties import CustomModelCustomProperties  # noqa: PLC0415
-        from ..models.custom_model_links import CustomModelLinks  # noqa: PLC0415
-        from ..models.custom_model_properties import CustomModelProperties  # noqa: PLC0415
-        from ..models.entity_reference import EntityReference  # noqa: PLC0415
-
         d = dict(src_dict)
         _base_model = d.pop("baseModel", UNSET)
         base_model: EntityReference | Unset
@@ -255,3 +243,9 @@ class CustomModel:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.custom_model_custom_properties import CustomModelCustomProperties  # noqa: E402
+from ..models.custom_model_links import CustomModelLinks  # noqa: E402
+from ..models.custom_model_properties import CustomModelProperties  # noqa: E402
+from ..models.entity_reference import EntityReference  # noqa: E402

@@ -1,18 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.custom_model_deprecation_dates import CustomModelDeprecationDates
-    from ..models.custom_model_features import CustomModelFeatures
-    from ..models.entity_error import EntityError
-
 
 T = TypeVar("T", bound="CustomModelProperties")
 
@@ -67,10 +61,6 @@ class CustomModelProperties:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.custom_model_deprecation_dates import CustomModelDeprecationDates  # noqa: PLC0415
-        from ..models.custom_model_features import CustomModelFeatures  # noqa: PLC0415
-        from ..models.entity_error import EntityError  # noqa: PLC0415
-
         d = dict(src_dict)
         custom_model_weight_percent = d.pop("customModelWeightPercent", UNSET)
 
@@ -120,3 +110,8 @@ class CustomModelProperties:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.custom_model_deprecation_dates import CustomModelDeprecationDates  # noqa: E402
+from ..models.custom_model_features import CustomModelFeatures  # noqa: E402
+from ..models.entity_error import EntityError  # noqa: E402

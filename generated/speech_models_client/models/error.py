@@ -1,17 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.error_code import ErrorCode
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.inner_error import InnerError
-
 
 T = TypeVar("T", bound="Error")
 
@@ -73,8 +69,6 @@ class Error:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.inner_error import InnerError  # noqa: PLC0415
-
         d = dict(src_dict)
         _code = d.pop("code", UNSET)
         code: ErrorCode | Unset
@@ -129,3 +123,6 @@ class Error:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.inner_error import InnerError  # noqa: E402

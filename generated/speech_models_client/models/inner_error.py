@@ -1,17 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.detailed_error_code import DetailedErrorCode
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.inner_error_details import InnerErrorDetails
-
 
 T = TypeVar("T", bound="InnerError")
 
@@ -70,8 +66,6 @@ class InnerError:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.inner_error_details import InnerErrorDetails  # noqa: PLC0415
-
         d = dict(src_dict)
         _code = d.pop("code", UNSET)
         code: DetailedErrorCode | Unset
@@ -124,3 +118,6 @@ class InnerError:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.inner_error_details import InnerErrorDetails  # noqa: E402

@@ -1,16 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.custom_model import CustomModel
-
 
 T = TypeVar("T", bound="PaginatedCustomModels")
 
@@ -57,8 +53,6 @@ class PaginatedCustomModels:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.custom_model import CustomModel  # noqa: PLC0415
-
         d = dict(src_dict)
 
         def _parse_next_link(data: object) -> None | str | Unset:
@@ -102,3 +96,6 @@ class PaginatedCustomModels:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.custom_model import CustomModel  # noqa: E402
