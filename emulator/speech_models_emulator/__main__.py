@@ -6,6 +6,7 @@ The first line on standard output is the emulator's URL (useful with ``--port 0`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import signal
 import sys
@@ -38,10 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     with run_emulator(app, host=args.host, port=args.port) as emulator:
         print(emulator.url, flush=True)
         print(f"serving {len(emulator.state.models)} models; key {args.key!r}; Ctrl-C stops", file=sys.stderr)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 
