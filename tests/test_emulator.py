@@ -278,7 +278,8 @@ def test_unsupported_filters_are_400_unsupported_filter(client: httpx.Client, fi
     ],
     ids=["non-utf8-escapes", "raw-bytes", "huge-top", "huge-filter", "parentheses", "malformed-query", "lone-quote"],
 )
-def test_bad_input_gets_a_quick_4xx_with_an_error_body(raw_query: bytes, status: int) -> None:
+@pytest.mark.timeout(10)  # a hang guard (regex blow-up, deep recursion), not a speed assertion
+def test_bad_input_gets_a_4xx_with_an_error_body(raw_query: bytes, status: int) -> None:
     app = create_app(count=250)
     messages: list[dict[str, Any]] = []
 
@@ -302,16 +303,13 @@ def test_bad_input_gets_a_quick_4xx_with_an_error_body(raw_query: bytes, status:
         "server": ("127.0.0.1", 80),
         "client": ("127.0.0.1", 5000),
     }
-    started = time.perf_counter()
     anyio.run(app, scope, receive, send)
-    elapsed = time.perf_counter() - started
     start = next(m for m in messages if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
     assert start["status"] == status
     error = json.loads(body)
     assert error["code"] == "InvalidArgument"
     assert error["innerError"]["code"] in ("InvalidParameterValue", "UnsupportedFilter")
-    assert elapsed < 5  # generous: a regex blow-up or deep recursion would take far longer
 
 
 def test_unknown_paths_and_methods_get_error_bodies(client: httpx.Client) -> None:
