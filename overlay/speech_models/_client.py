@@ -113,6 +113,17 @@ def _linked_page(response: httpx.Response) -> Page[CustomModel]:
     return Page(parsed.values, next_link, parse_retry_after(response.headers), status)
 
 
+@contextlib.contextmanager
+def _page_errors() -> Iterator[None]:
+    """Translate what fetching a page can raise below the SDK into the SDK's error tree."""
+    try:
+        yield
+    except httpx.TransportError as exc:
+        raise _connection_error(exc) from exc
+    except _PARSE_ERRORS as exc:  # the generated operation parses the first page itself
+        raise InvalidResponseError(f"the response is not a valid page of models: {exc!s}") from exc
+
+
 def _connection_error(exc: httpx.TransportError) -> APIConnectionError:
     try:
         where = f" to {exc.request.url}"
@@ -157,6 +168,24 @@ class _Base:
         # The key travels through the httpx client's auth (set below), so the generated client's own token,
         # which its attrs repr would print, stays empty.
         return AuthenticatedClient(base_url=str(self._endpoint.url), token="", prefix="", auth_header_name=KEY_HEADER)
+
+    def _query(self, filter_: str | None, top: int | None, skip: int | None) -> dict[str, Any]:
+        """The generated operation's arguments for the first page (checked here: a bad one is caller misuse)."""
+        _check_paging_args(top, skip)
+        return {
+            "skip": UNSET if skip is None else skip,
+            "top": UNSET if top is None else top,
+            "filter_": UNSET if filter_ is None else filter_,
+            "api_version": self.api_version,
+        }
+
+    def _paging(self, continuation_token: str | None, max_items: int | None, honor: bool) -> dict[str, Any]:
+        return {
+            "continuation_token": continuation_token,
+            "max_items": max_items,
+            "honor_retry_after": honor,
+            "max_wait": self.retry_policy.max_wait,
+        }
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.endpoint!r}, api_version={self.api_version!r})"
@@ -228,34 +257,17 @@ class SpeechToTextModels(_Base):
         Raises:
             ConfigurationError: `top` or `skip` is not a valid integer.
         """
-        _check_paging_args(top, skip)
+        query = self._query(filter, top, skip)
 
         def get_page(token: str | None) -> Page[CustomModel]:
-            try:
+            with _page_errors():
                 if token is None:
-                    first: Response[Any] = models_list_custom_models.sync_detailed(
-                        client=self.generated_client,
-                        skip=UNSET if skip is None else skip,
-                        top=UNSET if top is None else top,
-                        filter_=UNSET if filter is None else filter,
-                        api_version=self.api_version,
-                    )
-                    return _first_page(first)
+                    return _first_page(models_list_custom_models.sync_detailed(client=self.generated_client, **query))
                 response = self._http.get(self._endpoint.resolve_link(token, self.api_version))
-            except httpx.TransportError as exc:
-                raise _connection_error(exc) from exc
-            except _PARSE_ERRORS as exc:
-                raise InvalidResponseError(f"the response is not a valid page of models: {exc!s}") from exc
             return _linked_page(response)
 
-        return ItemPaged(
-            get_page,
-            continuation_token=continuation_token,
-            max_items=max_items,
-            honor_retry_after=honor_retry_after,
-            max_wait=self.retry_policy.max_wait,
-            sleep=self._sleep,
-        )
+        paging = self._paging(continuation_token, max_items, honor_retry_after)
+        return ItemPaged(get_page, sleep=self._sleep, **paging)
 
     def close(self) -> None:
         """Close the connections."""
@@ -306,34 +318,19 @@ class AsyncSpeechToTextModels(_Base):
         honor_retry_after: bool = False,
     ) -> AsyncItemPaged[CustomModel]:
         """List the subscription's custom models lazily; see ``SpeechToTextModels.list_models``."""
-        _check_paging_args(top, skip)
+        query = self._query(filter, top, skip)
 
         async def get_page(token: str | None) -> Page[CustomModel]:
-            try:
+            with _page_errors():
                 if token is None:
-                    first: Response[Any] = await models_list_custom_models.asyncio_detailed(
-                        client=self.generated_client,
-                        skip=UNSET if skip is None else skip,
-                        top=UNSET if top is None else top,
-                        filter_=UNSET if filter is None else filter,
-                        api_version=self.api_version,
+                    return _first_page(
+                        await models_list_custom_models.asyncio_detailed(client=self.generated_client, **query)
                     )
-                    return _first_page(first)
                 response = await self._http.get(self._endpoint.resolve_link(token, self.api_version))
-            except httpx.TransportError as exc:
-                raise _connection_error(exc) from exc
-            except _PARSE_ERRORS as exc:
-                raise InvalidResponseError(f"the response is not a valid page of models: {exc!s}") from exc
             return _linked_page(response)
 
-        return AsyncItemPaged(
-            get_page,
-            continuation_token=continuation_token,
-            max_items=max_items,
-            honor_retry_after=honor_retry_after,
-            max_wait=self.retry_policy.max_wait,
-            sleep=self._sleep,
-        )
+        paging = self._paging(continuation_token, max_items, honor_retry_after)
+        return AsyncItemPaged(get_page, sleep=self._sleep, **paging)
 
     async def aclose(self) -> None:
         """Close the connections."""
