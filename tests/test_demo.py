@@ -1,0 +1,22 @@
+"""The main job (`make demo`) runs end to end and shows what it promises."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_demo_lists_pages_retries_a_throttled_request_and_explains_a_bad_filter() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "demo.py")], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "page 3: 10 models (last page)" in out
+    assert out.count(" en-US ") >= 5
+    assert "429, wait from retry-after" in out
+    assert "BadRequestError: 400 Bad Request" in out
+    assert "UnsupportedFilter" in out
+    assert out.rstrip().endswith("emulator stopped")
