@@ -143,6 +143,14 @@ def test_bad_paging_arguments_are_rejected(top: Any, skip: Any) -> None:
         api.list_models(top=top, skip=skip)
 
 
+@KINDS
+def test_a_filter_too_long_for_a_url_is_a_configuration_error(kind: str) -> None:
+    service = Service()
+    with pytest.raises(sm.ConfigurationError, match=r"cannot build the request URL.*too long"):
+        run(kind, client(kind, service), filter="displayName eq '" + "x" * 70_000 + "'")
+    assert service.requests == []
+
+
 # --- secrets ---------------------------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
-from speech_models_emulator import Faults, build_models, create_app
+from speech_models_emulator import Faults, build_models, create_app, run_emulator
 from speech_models_emulator.data import load_models
 from speech_models_emulator.filters import FilterError, compile_filter
 from speech_models_emulator.inprocess import SyncASGITransport
@@ -309,6 +310,32 @@ def test_bad_input_gets_a_4xx_with_an_error_body(raw_query: bytes, status: int) 
     assert start["status"] == status
     error = json.loads(body)
     assert error["code"] == "InvalidArgument"
+    assert error["innerError"]["code"] in ("InvalidParameterValue", "UnsupportedFilter")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"/speechtotext/models?filter=\xff\xfe&" + V.encode(),  # raw bytes: the HTTP parser itself rejects them
+        b"/speechtotext/models?filter=" + b"a" * 100_000 + b"&" + V.encode(),  # a request line of 100 kB
+        b"/speechtotext/models?top=" + b"9" * 50 + b"&" + V.encode(),
+    ],
+    ids=["raw-non-ascii", "100k-filter", "huge-top"],
+)
+def test_bad_requests_over_a_real_socket_get_error_bodies(target: bytes) -> None:
+    with run_emulator(count=5) as emulator:
+        host, port = emulator.url.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: " + host.encode() + b"\r\n")
+            sock.sendall(b"Ocp-Apim-Subscription-Key: " + KEY.encode() + b"\r\nConnection: close\r\n\r\n")
+            raw = b""
+            while chunk := sock.recv(65536):
+                raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"content-type: application/json" in head.lower()
+    error = json.loads(body)
+    assert error["code"] in ("InvalidRequest", "InvalidArgument")
     assert error["innerError"]["code"] in ("InvalidParameterValue", "UnsupportedFilter")
 
 

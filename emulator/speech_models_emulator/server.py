@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import h11
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .app import EmulatorState, create_app
 
-__all__ = ["RunningEmulator", "run_emulator"]
+__all__ = ["ErrorBodyH11Protocol", "RunningEmulator", "run_emulator"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,29 @@ class RunningEmulator:
     def state(self) -> EmulatorState:
         state: EmulatorState = self.app.state.emulator
         return state
+
+
+class ErrorBodyH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, except that a request it cannot parse (raw non-ASCII bytes in the request
+    line, say) gets a 400 with an ``Error`` body, like every other error of the emulator, not plain text."""
+
+    def send_400_response(self, msg: str) -> None:
+        body = json.dumps(
+            {
+                "code": "InvalidRequest",
+                "message": f"The request could not be parsed: {msg}",
+                "innerError": {"code": "InvalidParameterValue", "message": msg},
+            }
+        ).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body)):
+            self.transport.write(self.conn.send(event))
+        self.transport.write(self.conn.send(h11.EndOfMessage()))
+        self.transport.close()
 
 
 @contextlib.contextmanager
@@ -48,7 +74,14 @@ def run_emulator(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    config = uvicorn.Config(
+        app,
+        http=ErrorBodyH11Protocol,
+        h11_max_incomplete_event_size=1 << 20,  # long request lines reach the app, which answers with an Error
+        log_level="error",
+        lifespan="off",
+        access_log=False,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="speech-emulator", daemon=True)
     thread.start()

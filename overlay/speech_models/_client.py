@@ -118,6 +118,8 @@ def _page_errors() -> Iterator[None]:
     """Translate what fetching a page can raise below the SDK into the SDK's error tree."""
     try:
         yield
+    except httpx.InvalidURL as exc:  # httpx refuses URLs over 65,536 characters, for one
+        raise ConfigurationError(f"cannot build the request URL: {exc} (is the filter too long?)") from exc
     except httpx.TransportError as exc:
         raise _connection_error(exc) from exc
     except _PARSE_ERRORS as exc:  # the generated operation parses the first page itself
