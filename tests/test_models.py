@@ -117,3 +117,14 @@ def test_error_with_deep_inner_error_chain_and_unknown_codes_parses() -> None:
     assert codes[0] is DetailedErrorCode.INVALIDPARAMETERVALUE
     assert codes[-1] == "BrandNewDetailedCode"
     assert error.to_dict() == body
+
+
+def test_fields_the_spec_does_not_list_are_kept() -> None:
+    body = copy.deepcopy(SAMPLE)
+    body["values"][0]["newerField"] = {"nested": [1, 2]}
+    body["values"][0]["properties"]["features"]["supportsSomethingNew"] = True
+    body["nextPageToken"] = "abc"
+    page = PaginatedCustomModels.from_dict(body)
+    assert page.additional_properties == {"nextPageToken": "abc"}
+    assert page.values[0].additional_properties == {"newerField": {"nested": [1, 2]}}  # type: ignore[index]
+    assert page.to_dict() == body
