@@ -84,21 +84,22 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _first_page(response: Response[Any]) -> Page[CustomModel]:
-    """The first page, which the generated operation has already parsed."""
-    status, parsed = response.status_code, response.parsed
-    if not isinstance(parsed, PaginatedCustomModels):
-        raise InvalidResponseError(f"the {status} response is not a page of models")
+def _page(parsed: PaginatedCustomModels, status: int, headers: httpx.Headers) -> Page[CustomModel]:
     if isinstance(parsed.values, Unset):
         raise InvalidResponseError(f"the {status} response has no 'values' array")
-    values = parsed.values
     next_link = parsed.next_link if isinstance(parsed.next_link, str) and parsed.next_link else None
-    return Page(values, next_link, parse_retry_after(httpx.Headers(response.headers)), status)
+    return Page(parsed.values, next_link, parse_retry_after(headers), status)
+
+
+def _first_page(response: Response[Any]) -> Page[CustomModel]:
+    """The first page, which the generated operation has already parsed."""
+    if not isinstance(response.parsed, PaginatedCustomModels):
+        raise InvalidResponseError(f"the {response.status_code} response is not a page of models")
+    return _page(response.parsed, response.status_code, httpx.Headers(response.headers))
 
 
 def _linked_page(response: httpx.Response) -> Page[CustomModel]:
     """A page reached through ``@nextLink``, parsed by the generated ``from_dict``."""
-    status = response.status_code
     try:
         with _gc_paused():
             data = response.json()
@@ -106,11 +107,10 @@ def _linked_page(response: httpx.Response) -> Page[CustomModel]:
                 raise TypeError(f"expected a JSON object, got {type(data).__name__}")
             parsed = PaginatedCustomModels.from_dict(data)
     except _PARSE_ERRORS as exc:
-        raise InvalidResponseError(f"the {status} response is not a valid page of models: {exc!s}") from exc
-    if isinstance(parsed.values, Unset):
-        raise InvalidResponseError(f"the {status} response has no 'values' array")
-    next_link = parsed.next_link if isinstance(parsed.next_link, str) and parsed.next_link else None
-    return Page(parsed.values, next_link, parse_retry_after(response.headers), status)
+        raise InvalidResponseError(
+            f"the {response.status_code} response is not a valid page of models: {exc!s}"
+        ) from exc
+    return _page(parsed, response.status_code, response.headers)
 
 
 @contextlib.contextmanager
