@@ -4,8 +4,10 @@ loopback socket and in-process, sync and async."""
 from __future__ import annotations
 
 import asyncio
+import http.server
+import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -199,3 +201,49 @@ def test_the_pytest_plugin_fixture_serves_a_fresh_emulator(speech_emulator: Any)
     with sm.SpeechToTextModels(speech_emulator.url, speech_emulator.key) as api:
         assert len(list(api.list_models())) == 250
     assert speech_emulator.url.startswith("http://127.0.0.1:")
+
+
+class _ForwardProxy(http.server.BaseHTTPRequestHandler):
+    """A minimal HTTP forward proxy that records the absolute URLs it was asked for."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "proxy-connection")}
+        with httpx.Client(trust_env=False) as upstream:
+            response = upstream.get(self.path, headers=headers)
+        self.send_response(response.status_code)
+        for name in ("content-type", "retry-after"):
+            if name in response.headers:
+                self.send_header(name, response.headers[name])
+        self.send_header("content-length", str(len(response.content)))
+        self.end_headers()
+        self.wfile.write(response.content)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@KINDS
+def test_the_environments_proxy_is_used(kind: str, loopback: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ForwardProxy)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    loopback.sleeps.clear()
+    loopback.faults.clear()
+    try:
+        _ForwardProxy.seen.clear()
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        loopback.faults.add(Fault(status=503, retry_after=1))
+        models = loopback.list(kind, top=60)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        thread.join()
+    assert len(models) == COUNT
+    assert len(_ForwardProxy.seen) == 3  # the throttled first request, its retry, and the second page
+    assert all(url.startswith(loopback.endpoint) for url in _ForwardProxy.seen)
+    assert loopback.sleeps == [1.0]

@@ -8,6 +8,7 @@ import gc
 import logging
 import platform
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, Self
@@ -166,6 +167,17 @@ class _Base:
             "timeout": self._timeout,
         }
 
+    def _proxy(self) -> str | None:
+        """The proxy the environment names for the endpoint (HTTPS_PROXY, NO_PROXY, ...).
+
+        httpx reads these only when it builds its own transport; ours wraps another one, so it reads them here.
+        """
+        url = self._endpoint.url
+        if urllib.request.proxy_bypass(url.host):
+            return None
+        proxies = urllib.request.getproxies()
+        return proxies.get(url.scheme) or proxies.get("all")
+
     def _generated(self) -> AuthenticatedClient:
         # The key travels through the httpx client's auth (set below), so the generated client's own token,
         # which its attrs repr would print, stays empty.
@@ -225,7 +237,9 @@ class SpeechToTextModels(_Base):
         self._sleep = sleep
         self._http = httpx.Client(
             **self._http_args(),
-            transport=RetryTransport(transport, policy=self.retry_policy, sleep=sleep),
+            transport=RetryTransport(
+                transport or httpx.HTTPTransport(proxy=self._proxy()), policy=self.retry_policy, sleep=sleep
+            ),
             event_hooks={"request": [_log_request], "response": [_raise_for_status]},
         )
         self.generated_client = self._generated().set_httpx_client(self._http)
@@ -303,7 +317,9 @@ class AsyncSpeechToTextModels(_Base):
         self._sleep = sleep
         self._http = httpx.AsyncClient(
             **self._http_args(),
-            transport=AsyncRetryTransport(transport, policy=self.retry_policy, sleep=sleep),
+            transport=AsyncRetryTransport(
+                transport or httpx.AsyncHTTPTransport(proxy=self._proxy()), policy=self.retry_policy, sleep=sleep
+            ),
             event_hooks={"request": [_alog_request], "response": [_araise_for_status]},
         )
         self.generated_client = self._generated().set_async_httpx_client(self._http)
