@@ -370,6 +370,7 @@ def test_connection_errors_become_api_connection_error_after_retries(kind: str) 
 
     error = failure(kind, handler, sm.APIConnectionError)
     assert not isinstance(error, sm.APITimeoutError)
+    assert error.__cause__.request.headers["Ocp-Apim-Subscription-Key"] == "[redacted]"
     assert "ConnectError" in str(error)
     assert "connection refused" in str(error)
     assert len(calls) == 4

@@ -27,6 +27,7 @@ from ._errors import (
     APITimeoutError,
     ConfigurationError,
     InvalidResponseError,
+    redact,
     status_error,
 )
 from ._paging import AsyncItemPaged, ItemPaged, Page
@@ -129,9 +130,12 @@ def _page_errors() -> Iterator[None]:
 
 def _connection_error(exc: httpx.TransportError) -> APIConnectionError:
     try:
-        where = f" to {exc.request.url}"
+        request = exc.request
     except RuntimeError:  # raised by httpx when the error carries no request
         where = ""
+    else:
+        redact(request)  # the httpx error stays reachable as __cause__
+        where = f" to {request.url}"
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
     return cls(f"the request{where} failed: {type(exc).__name__}: {exc}")
 

@@ -198,10 +198,15 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 }
 
 
+def redact(request: httpx.Request) -> None:
+    """Blank the key header of a request that is done, before an error that keeps it reaches the caller."""
+    if KEY_HEADER in request.headers:
+        request.headers[KEY_HEADER] = "[redacted]"
+
+
 def status_error(response: httpx.Response) -> APIStatusError:
     """The typed error for a non-2xx `response` (whose body must have been read), with the key redacted."""
-    if KEY_HEADER in response.request.headers:
-        response.request.headers[KEY_HEADER] = "[redacted]"
+    redact(response.request)
     cls = _STATUS_ERRORS.get(response.status_code)
     if cls is None:
         cls = ServiceError if response.status_code >= 500 else APIStatusError
