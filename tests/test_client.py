@@ -151,6 +151,18 @@ def test_a_filter_too_long_for_a_url_is_a_configuration_error(kind: str) -> None
     assert service.requests == []
 
 
+@KINDS
+def test_the_timeout_applies_to_every_request(kind: str) -> None:
+    timeouts: list[dict[str, float]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        timeouts.append(request.extensions["timeout"])
+        return Service(total=3)(request)
+
+    run(kind, client(kind, handler, timeout=2.5), top=2)
+    assert timeouts == [{"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}] * 2
+
+
 # --- secrets ---------------------------------------------------------------------------------------------------
 
 
