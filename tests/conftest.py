@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,3 +19,12 @@ SPEC_PATH = ROOT / "openapi" / "speechtotext-models.yaml"
 def spec() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
     return loaded
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_proxies_from_the_machine() -> Iterator[None]:
+    """Tests talk to 127.0.0.1 only: proxy settings of the machine running them must not reroute that."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+            patch.delenv(name, raising=False)
+        yield
