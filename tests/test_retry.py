@@ -87,36 +87,14 @@ def _send(kind: str, script: Script, method: str = "GET", **policy: float | int 
     """Send one request through the sync or async retry transport; return (response or error, scripted, time)."""
     scripted = Scripted(script)
     fake = FakeTime()
-    rng = random.Random(7)
-    retry_policy = RetryPolicy(**policy)  # type: ignore[arg-type]
+    options = {"policy": RetryPolicy(**policy), "clock": fake.clock, "now": lambda: NOW, "rng": random.Random(7)}  # type: ignore[arg-type]
     request = httpx.Request(method, "https://example.test/speechtotext/models")
-    if kind == "sync":
-        transport = RetryTransport(
-            httpx.MockTransport(scripted),
-            policy=retry_policy,
-            sleep=fake.sleep,
-            clock=fake.clock,
-            now=lambda: NOW,
-            rng=rng,
-        )
-        try:
-            return transport.handle_request(request), scripted, fake
-        except httpx.TransportError as exc:
-            return exc, scripted, fake
-    atransport = AsyncRetryTransport(
-        httpx.MockTransport(scripted),
-        policy=retry_policy,
-        sleep=fake.asleep,
-        clock=fake.clock,
-        now=lambda: NOW,
-        rng=rng,
-    )
-
-    async def go() -> httpx.Response:
-        return await atransport.handle_async_request(request)
-
     try:
-        return asyncio.run(go()), scripted, fake
+        if kind == "sync":
+            transport = RetryTransport(httpx.MockTransport(scripted), sleep=fake.sleep, **options)
+            return transport.handle_request(request), scripted, fake
+        atransport = AsyncRetryTransport(httpx.MockTransport(scripted), sleep=fake.asleep, **options)
+        return asyncio.run(atransport.handle_async_request(request)), scripted, fake
     except httpx.TransportError as exc:
         return exc, scripted, fake
 

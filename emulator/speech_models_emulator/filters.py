@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 __all__ = ["MAX_DEPTH", "MAX_LENGTH", "FilterError", "Record", "compile_filter"]
@@ -96,20 +96,19 @@ class _Parser:
     def expression(self, depth: int) -> Predicate:
         if depth > MAX_DEPTH:
             raise FilterError(f"the filter nests deeper than {MAX_DEPTH} levels")
-        terms = [self.term(depth)]
-        while self.keyword("or"):
-            terms.append(self.term(depth))
-        if len(terms) == 1:
-            return terms[0]
-        return lambda record: any(term(record) for term in terms)
+        return self.joined(lambda: self.term(depth), "or", any)
 
     def term(self, depth: int) -> Predicate:
-        factors = [self.factor(depth)]
-        while self.keyword("and"):
-            factors.append(self.factor(depth))
-        if len(factors) == 1:
-            return factors[0]
-        return lambda record: all(factor(record) for factor in factors)
+        return self.joined(lambda: self.factor(depth), "and", all)
+
+    def joined(self, part: Callable[[], Predicate], word: str, combine: Callable[[Iterator[bool]], bool]) -> Predicate:
+        """Parts separated by `word` ("or", "and"), combined by `combine` (any, all)."""
+        parts = [part()]
+        while self.keyword(word):
+            parts.append(part())
+        if len(parts) == 1:
+            return parts[0]
+        return lambda record: combine(p(record) for p in parts)
 
     def factor(self, depth: int) -> Predicate:
         if self.keyword("not"):

@@ -81,6 +81,23 @@ class _Walk:
             _LOGGER.debug("pacing: waiting %.3fs before the next page (Retry-After %gs)", self._wait, page.retry_after)
 
 
+@dataclass(frozen=True)
+class _Options:
+    """What an ``ItemPaged`` or ``AsyncItemPaged`` was asked for, checked once."""
+
+    continuation_token: str | None
+    max_items: int | None
+    honor_retry_after: bool
+    max_wait: float
+
+    def __post_init__(self) -> None:
+        if self.max_items is not None and self.max_items < 0:
+            raise ValueError("max_items must be 0 or more")
+
+    def walk(self, continuation_token: str | None) -> _Walk:
+        return _Walk(continuation_token or self.continuation_token, self.honor_retry_after, self.max_wait)
+
+
 class ItemPaged(Generic[T]):
     """A lazy iterable of items across pages; ``by_page()`` gives the pages themselves.
 
@@ -104,13 +121,8 @@ class ItemPaged(Generic[T]):
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if max_items is not None and max_items < 0:
-            raise ValueError("max_items must be 0 or more")
         self._get_page = get_page
-        self._token = continuation_token
-        self._max_items = max_items
-        self._honor = honor_retry_after
-        self._max_wait = max_wait
+        self._options = _Options(continuation_token, max_items, honor_retry_after, max_wait)
         self._sleep = sleep
 
     def by_page(self, continuation_token: str | None = None) -> Iterator[Page[T]]:
@@ -120,7 +132,7 @@ class ItemPaged(Generic[T]):
         ``SpeechModelsError`` whose ``continuation_token`` resumes at that page. An ``@nextLink`` that was
         already followed raises ``NextLinkError``.
         """
-        walk = _Walk(continuation_token or self._token, self._honor, self._max_wait)
+        walk = self._options.walk(continuation_token)
         while not walk.done:
             wait = walk.next_wait()
             if wait:
@@ -134,7 +146,7 @@ class ItemPaged(Generic[T]):
             yield page
 
     def __iter__(self) -> Iterator[T]:
-        remaining = self._max_items
+        remaining = self._options.max_items
         if remaining == 0:
             return
         for page in self.by_page():
@@ -159,18 +171,13 @@ class AsyncItemPaged(Generic[T]):
         max_wait: float = 60.0,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
-        if max_items is not None and max_items < 0:
-            raise ValueError("max_items must be 0 or more")
         self._get_page = get_page
-        self._token = continuation_token
-        self._max_items = max_items
-        self._honor = honor_retry_after
-        self._max_wait = max_wait
+        self._options = _Options(continuation_token, max_items, honor_retry_after, max_wait)
         self._sleep = sleep
 
     async def by_page(self, continuation_token: str | None = None) -> AsyncIterator[Page[T]]:
         """Iterate pages lazily; see ``ItemPaged.by_page``."""
-        walk = _Walk(continuation_token or self._token, self._honor, self._max_wait)
+        walk = self._options.walk(continuation_token)
         while not walk.done:
             wait = walk.next_wait()
             if wait:
@@ -184,7 +191,7 @@ class AsyncItemPaged(Generic[T]):
             yield page
 
     async def __aiter__(self) -> AsyncIterator[T]:
-        remaining = self._max_items
+        remaining = self._options.max_items
         if remaining == 0:
             return
         async for page in self.by_page():

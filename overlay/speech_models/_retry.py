@@ -228,10 +228,6 @@ class RetryTransport(httpx.BaseTransport):
         self._retrier = _Retrier(policy, clock, now, rng)
         self._sleep = sleep
 
-    @property
-    def policy(self) -> RetryPolicy:
-        return self._retrier.policy
-
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         started = self._retrier.start()
         retry = 0
@@ -270,10 +266,6 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         self._wrapped = wrapped or httpx.AsyncHTTPTransport()
         self._retrier = _Retrier(policy, clock, now, rng)
         self._sleep = sleep
-
-    @property
-    def policy(self) -> RetryPolicy:
-        return self._retrier.policy
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         started = self._retrier.start()
