@@ -21,8 +21,8 @@ from speech_models_client.models import (
     Status,
 )
 
-from ._client import DEFAULT_API_VERSION, AsyncSpeechToTextModels, SpeechToTextModels
-from ._config import ENDPOINT_ENV, KEY_ENV
+from ._client import AsyncSpeechToTextModels, SpeechToTextModels
+from ._config import DEFAULT_API_VERSION, ENDPOINT_ENV, KEY_ENV
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -38,8 +38,9 @@ from ._errors import (
     ServiceError,
     SpeechModelsError,
 )
+from ._headers import parse_retry_after
 from ._paging import AsyncItemPaged, ItemPaged, Page
-from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport, parse_retry_after
+from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport
 from ._version import __version__
 
 __all__ = [

@@ -1,147 +1,32 @@
-"""The client facade, ``SpeechToTextModels`` and ``AsyncSpeechToTextModels``: wires the generated client to the
-endpoint, the key, the retry transport, typed errors and paging."""
+"""The client facade, ``SpeechToTextModels`` and ``AsyncSpeechToTextModels``: wires the endpoint, the key, the
+retry transport and the page path together, and hands out ``ItemPaged`` listings."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import logging
-import platform
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self
 
 import anyio
 import httpx
 from speech_models_client import AuthenticatedClient
-from speech_models_client.api.models import models_list_custom_models
-from speech_models_client.models import CustomModel, PaginatedCustomModels
-from speech_models_client.types import UNSET, Response, Unset
+from speech_models_client.models import CustomModel
 
-from ._config import Endpoint, SubscriptionKeyAuth
-from ._errors import (
-    KEY_HEADER,
-    APIConnectionError,
-    APITimeoutError,
-    ConfigurationError,
-    InvalidResponseError,
-    redact,
-    status_error,
-)
+from ._auth import SubscriptionKeyAuth
+from ._config import DEFAULT_API_VERSION, KEY_HEADER, USER_AGENT
+from ._endpoint import Endpoint
+from ._errors import ConfigurationError
+from ._page import ListQuery, afetch_page, fetch_page
 from ._paging import AsyncItemPaged, ItemPaged, Page
-from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport, parse_retry_after
-from ._version import __version__
+from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport
 
 __all__ = ["DEFAULT_API_VERSION", "AsyncSpeechToTextModels", "SpeechToTextModels"]
 
-DEFAULT_API_VERSION = "2025-10-15"
-USER_AGENT = f"speech-models/{__version__} python/{platform.python_version()} httpx/{httpx.__version__}"
-_LOGGER = logging.getLogger("speech_models")
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, RecursionError)
-
-
-def _log_request(request: httpx.Request) -> None:
-    _LOGGER.debug("%s %s", request.method, request.url)
-
-
-def _raise_for_status(response: httpx.Response) -> None:
-    if not response.is_success:
-        response.read()
-        raise status_error(response)
-
-
-async def _alog_request(request: httpx.Request) -> None:
-    _log_request(request)
-
-
-async def _araise_for_status(response: httpx.Response) -> None:
-    if not response.is_success:
-        await response.aread()
-        raise status_error(response)
-
-
-def _check_paging_args(top: int | None, skip: int | None) -> None:
-    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
-        raise ConfigurationError(f"top must be a positive integer, not {top!r}")
-    if skip is not None and (isinstance(skip, bool) or not isinstance(skip, int) or skip < 0):
-        raise ConfigurationError(f"skip must be a non-negative integer, not {skip!r}")
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a page is parsed.
-
-    A page of 100 models allocates about 3,000 containers that all stay reachable, so the collections they
-    trigger find nothing and cost about a third of the parsing time. Collection resumes right after.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-def _page(parsed: PaginatedCustomModels, status: int, headers: httpx.Headers) -> Page[CustomModel]:
-    if isinstance(parsed.values, Unset):
-        raise InvalidResponseError(f"the {status} response has no 'values' array")
-    next_link = parsed.next_link if isinstance(parsed.next_link, str) and parsed.next_link else None
-    return Page(parsed.values, next_link, parse_retry_after(headers), status)
-
-
-def _first_page(response: Response[Any]) -> Page[CustomModel]:
-    """The first page, which the generated operation has already parsed."""
-    if not isinstance(response.parsed, PaginatedCustomModels):
-        raise InvalidResponseError(f"the {response.status_code} response is not a page of models")
-    return _page(response.parsed, response.status_code, httpx.Headers(response.headers))
-
-
-def _linked_page(response: httpx.Response) -> Page[CustomModel]:
-    """A page reached through ``@nextLink``, parsed by the generated ``from_dict``."""
-    try:
-        with _gc_paused():
-            data = response.json()
-            if not isinstance(data, dict):
-                raise TypeError(f"expected a JSON object, got {type(data).__name__}")
-            parsed = PaginatedCustomModels.from_dict(data)
-    except _PARSE_ERRORS as exc:
-        raise InvalidResponseError(
-            f"the {response.status_code} response is not a valid page of models: {exc!s}"
-        ) from exc
-    return _page(parsed, response.status_code, response.headers)
-
-
-@contextlib.contextmanager
-def _page_errors() -> Iterator[None]:
-    """Translate what fetching a page can raise below the SDK into the SDK's error tree."""
-    try:
-        yield
-    except httpx.InvalidURL as exc:  # httpx refuses URLs over 65,536 characters, for one
-        raise ConfigurationError(f"cannot build the request URL: {exc} (is the filter too long?)") from exc
-    except httpx.TransportError as exc:
-        raise _connection_error(exc) from exc
-    except _PARSE_ERRORS as exc:  # the generated operation parses the first page itself
-        raise InvalidResponseError(f"the response is not a valid page of models: {exc!s}") from exc
-
-
-def _connection_error(exc: httpx.TransportError) -> APIConnectionError:
-    try:
-        request = exc.request
-    except RuntimeError:  # raised by httpx when the error carries no request
-        where = ""
-    else:
-        redact(request)  # the httpx error stays reachable as __cause__
-        where = f" to {request.url}"
-    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-    return cls(f"the request{where} failed: {type(exc).__name__}: {exc}")
-
 
 class _Base:
-    """What both facades share: the validated configuration and the generated client's arguments."""
+    """What both facades share: the validated configuration, the httpx client's arguments, listing arguments."""
 
     def __init__(
         self,
@@ -157,7 +42,14 @@ class _Base:
             raise ConfigurationError("api_version must be a non-empty string")
         self.api_version = api_version
         self.retry_policy = retry_policy or RetryPolicy()
-        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        if isinstance(timeout, httpx.Timeout):
+            self._timeout, self._attempt_timeout = timeout, None
+        elif isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0:
+            self._timeout, self._attempt_timeout = httpx.Timeout(timeout), float(timeout)
+        else:
+            raise ConfigurationError(
+                f"timeout must be a positive number of seconds or an httpx.Timeout, not {timeout!r}"
+            )
 
     @property
     def endpoint(self) -> str:
@@ -171,6 +63,9 @@ class _Base:
             "timeout": self._timeout,
         }
 
+    def _retry_args(self, clock: Callable[[], float]) -> dict[str, Any]:
+        return {"policy": self.retry_policy, "attempt_timeout": self._attempt_timeout, "clock": clock}
+
     def _proxy(self) -> str | None:
         """The proxy the environment names for the endpoint (HTTPS_PROXY, NO_PROXY, ...).
 
@@ -183,27 +78,17 @@ class _Base:
         return proxies.get(url.scheme) or proxies.get("all")
 
     def _generated(self) -> AuthenticatedClient:
-        # The key travels through the httpx client's auth (set below), so the generated client's own token,
-        # which its attrs repr would print, stays empty.
+        # The key travels through the httpx client's auth, so the generated client's own token, which its attrs
+        # repr would print, stays empty.
         return AuthenticatedClient(base_url=str(self._endpoint.url), token="", prefix="", auth_header_name=KEY_HEADER)
 
-    def _query(self, filter_: str | None, top: int | None, skip: int | None) -> dict[str, Any]:
-        """The generated operation's arguments for the first page (checked here: a bad one is caller misuse)."""
-        _check_paging_args(top, skip)
-        return {
-            "skip": UNSET if skip is None else skip,
-            "top": UNSET if top is None else top,
-            "filter_": UNSET if filter_ is None else filter_,
-            "api_version": self.api_version,
-        }
-
-    def _paging(self, continuation_token: str | None, max_items: int | None, honor: bool) -> dict[str, Any]:
-        return {
-            "continuation_token": continuation_token,
-            "max_items": max_items,
-            "honor_retry_after": honor,
-            "max_wait": self.retry_policy.max_wait,
-        }
+    def _listing(
+        self, filter_: str | None, top: int | None, skip: int | None, continuation_token: str | None
+    ) -> ListQuery:
+        query = ListQuery(self._endpoint, self.api_version, filter_, top, skip)
+        if continuation_token is not None:
+            query.check_token(continuation_token)
+        return query
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.endpoint!r}, api_version={self.api_version!r})"
@@ -218,10 +103,12 @@ class SpeechToTextModels(_Base):
         key: the subscription key; defaults to ``AZURE_SPEECH_KEY``. It is sent only to the endpoint and never
             appears in a repr, a log record, an exception or a URL.
         api_version: sent with every request, followed ``@nextLink`` URLs included.
-        timeout: seconds (or an ``httpx.Timeout``) for each attempt.
+        timeout: seconds each attempt may take in total, body included; an ``httpx.Timeout`` instead sets
+            httpx's per-operation timeouts and no total.
         retry_policy: how to retry throttled and failed requests; see ``RetryPolicy``.
         transport: the httpx transport under the retry layer (for tests: ``httpx.MockTransport``).
         sleep: how retries and paging wait (``time.sleep``); tests pass a fake.
+        clock: the monotonic clock that times attempts and the retry deadline (``time.monotonic``).
 
     Use it as a context manager, or call ``close()``, to release its connections.
     """
@@ -236,18 +123,17 @@ class SpeechToTextModels(_Base):
         retry_policy: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(endpoint, key, api_version, timeout, retry_policy)
         self._sleep = sleep
+        wrapped = transport or httpx.HTTPTransport(proxy=self._proxy())
         self._http = httpx.Client(
-            **self._http_args(),
-            transport=RetryTransport(
-                transport or httpx.HTTPTransport(proxy=self._proxy()), policy=self.retry_policy, sleep=sleep
-            ),
-            event_hooks={"request": [_log_request], "response": [_raise_for_status]},
+            **self._http_args(), transport=RetryTransport(wrapped, sleep=sleep, **self._retry_args(clock))
         )
         self.generated_client = self._generated().set_httpx_client(self._http)
-        """The generated ``AuthenticatedClient`` on this client's connection (key, retries, typed errors)."""
+        """The generated ``AuthenticatedClient`` on this client's connection (key and retries; the generated
+        functions return their own ``Response`` for every status)."""
 
     def list_models(
         self,
@@ -265,9 +151,10 @@ class SpeechToTextModels(_Base):
             filter: an OData filter, such as ``status eq 'Running'``.
             top: the page size the service is asked for.
             skip: how many models to skip first.
-            max_items: stop after this many models without fetching further pages.
+            max_items: stop after this many models without fetching further pages (the last page is cut).
             continuation_token: resume where a page (``Page.continuation_token``) or an error left off; the
-                token carries the filter, page size and position, so the other arguments are then unused.
+                token carries the filter, page size and position, so `filter`, `top` and `skip` may be left out
+                (given, they must agree with it).
             honor_retry_after: wait as long as each page's ``Retry-After`` asks before fetching the next one
                 (at most ``retry_policy.max_wait``).
 
@@ -275,19 +162,22 @@ class SpeechToTextModels(_Base):
             An ``ItemPaged`` of ``CustomModel``: iterate it for models, or ``by_page()`` for pages.
 
         Raises:
-            ConfigurationError: `top` or `skip` is not a valid integer.
+            ConfigurationError: a bad argument, or a continuation token that is not this client's.
         """
-        query = self._query(filter, top, skip)
+        query = self._listing(filter, top, skip, continuation_token)
 
         def get_page(token: str | None) -> Page[CustomModel]:
-            with _page_errors():
-                if token is None:
-                    return _first_page(models_list_custom_models.sync_detailed(client=self.generated_client, **query))
-                response = self._http.get(self._endpoint.resolve_link(token, self.api_version))
-            return _linked_page(response)
+            return fetch_page(self._http, query.request(self._http, token))
 
-        paging = self._paging(continuation_token, max_items, honor_retry_after)
-        return ItemPaged(get_page, sleep=self._sleep, **paging)
+        return ItemPaged(
+            get_page,
+            continuation_token=continuation_token,
+            max_items=max_items,
+            honor_retry_after=honor_retry_after,
+            max_wait=self.retry_policy.max_wait,
+            sleep=self._sleep,
+            check_token=query.check_token,
+        )
 
     def close(self) -> None:
         """Close the connections."""
@@ -316,18 +206,16 @@ class AsyncSpeechToTextModels(_Base):
         retry_policy: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(endpoint, key, api_version, timeout, retry_policy)
         self._sleep = sleep
+        wrapped = transport or httpx.AsyncHTTPTransport(proxy=self._proxy())
         self._http = httpx.AsyncClient(
-            **self._http_args(),
-            transport=AsyncRetryTransport(
-                transport or httpx.AsyncHTTPTransport(proxy=self._proxy()), policy=self.retry_policy, sleep=sleep
-            ),
-            event_hooks={"request": [_alog_request], "response": [_araise_for_status]},
+            **self._http_args(), transport=AsyncRetryTransport(wrapped, sleep=sleep, **self._retry_args(clock))
         )
         self.generated_client = self._generated().set_async_httpx_client(self._http)
-        """The generated ``AuthenticatedClient`` on this client's connection (key, retries, typed errors)."""
+        """The generated ``AuthenticatedClient`` on this client's connection (key and retries)."""
 
     def list_models(
         self,
@@ -340,19 +228,20 @@ class AsyncSpeechToTextModels(_Base):
         honor_retry_after: bool = False,
     ) -> AsyncItemPaged[CustomModel]:
         """List the subscription's custom models lazily; see ``SpeechToTextModels.list_models``."""
-        query = self._query(filter, top, skip)
+        query = self._listing(filter, top, skip, continuation_token)
 
         async def get_page(token: str | None) -> Page[CustomModel]:
-            with _page_errors():
-                if token is None:
-                    return _first_page(
-                        await models_list_custom_models.asyncio_detailed(client=self.generated_client, **query)
-                    )
-                response = await self._http.get(self._endpoint.resolve_link(token, self.api_version))
-            return _linked_page(response)
+            return await afetch_page(self._http, query.request(self._http, token))
 
-        paging = self._paging(continuation_token, max_items, honor_retry_after)
-        return AsyncItemPaged(get_page, sleep=self._sleep, **paging)
+        return AsyncItemPaged(
+            get_page,
+            continuation_token=continuation_token,
+            max_items=max_items,
+            honor_retry_after=honor_retry_after,
+            max_wait=self.retry_policy.max_wait,
+            sleep=self._sleep,
+            check_token=query.check_token,
+        )
 
     async def aclose(self) -> None:
         """Close the connections."""

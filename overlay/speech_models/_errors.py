@@ -20,13 +20,15 @@ Misuse of the SDK itself (a missing endpoint, a malformed key, a bad argument) r
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
 from speech_models_client.models import Error, InnerError
 from speech_models_client.types import Unset
 
-from ._retry import parse_retry_after
+from ._config import KEY_HEADER
+from ._headers import parse_retry_after, request_id
 
 if TYPE_CHECKING:
     from speech_models_client.models import DetailedErrorCode, ErrorCode
@@ -47,9 +49,29 @@ __all__ = [
     "SpeechModelsError",
 ]
 
-KEY_HEADER = "Ocp-Apim-Subscription-Key"
-REQUEST_ID_HEADERS = ("apim-request-id", "x-ms-request-id", "x-request-id", "request-id")
+ATTEMPTS_EXTENSION = "speech_models.attempts"
 _MAX_TEXT_IN_MESSAGE = 200
+_SECRET_HEADERS = (KEY_HEADER, "Authorization")
+
+
+@dataclass(frozen=True)
+class Attempts:
+    """How a call went in the retry transport: attempts made, seconds from the first to the end, and why it
+    stopped retrying (``None`` when the last attempt was not a failure worth retrying)."""
+
+    count: int
+    seconds: float
+    gave_up: str | None = None
+
+    def describe(self) -> str:
+        plural = "s" if self.count != 1 else ""
+        return f"{self.count} attempt{plural} over {self.seconds:.1f}s, {self.gave_up}"
+
+
+def attempts_of(request: httpx.Request) -> Attempts | None:
+    """What the retry transport recorded on `request`, if it gave up on a retryable failure."""
+    record = request.extensions.get(ATTEMPTS_EXTENSION)
+    return record if isinstance(record, Attempts) and record.gave_up else None
 
 
 class ConfigurationError(ValueError):
@@ -67,7 +89,10 @@ class SpeechModelsError(Exception):
 
 
 class APIConnectionError(SpeechModelsError):
-    """The request did not get a response (connection refused, reset, DNS), after the configured retries."""
+    """The request did not get a whole response (refused, reset, closed mid-body, DNS), after the configured
+    retries; ``attempts`` says how many were made over how many seconds."""
+
+    attempts: Attempts | None = None
 
 
 class APITimeoutError(APIConnectionError):
@@ -99,6 +124,7 @@ class APIStatusError(SpeechModelsError):
         text: the body as text (kept when it is not an ``Error``: an HTML page from a proxy, a truncated body).
         request_id: the first of the request id headers the service sent, if any.
         retry_after: the wait the service asked for, in seconds, if it sent one.
+        attempts: how many attempts were made over how many seconds, when retries gave up (else ``None``).
         response: the raw ``httpx.Response`` (its request's key header is redacted).
     """
 
@@ -107,8 +133,9 @@ class APIStatusError(SpeechModelsError):
         self.status_code = response.status_code
         self.text = response.text
         self.error = _parse_error(self.text)
-        self.request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
+        self.request_id = request_id(response.headers)
         self.retry_after = parse_retry_after(response.headers)
+        self.attempts = attempts_of(response.request)
         super().__init__(self._describe())
 
     @property
@@ -161,6 +188,8 @@ class APIStatusError(SpeechModelsError):
             parts.append(f"retry after {self.retry_after:g}s")
         if self.request_id:
             parts.append(f"request id {self.request_id}")
+        if self.attempts is not None:
+            parts.append(self.attempts.describe())
         head = f"{self.status_code} {reason}".strip()
         return f"{head}: {'; '.join(parts)}" if parts else head
 
@@ -199,9 +228,26 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 
 
 def redact(request: httpx.Request) -> None:
-    """Blank the key header of a request that is done, before an error that keeps it reaches the caller."""
-    if KEY_HEADER in request.headers:
-        request.headers[KEY_HEADER] = "[redacted]"
+    """Blank the secret headers of a request that is done, before an error that keeps it reaches the caller."""
+    for name in _SECRET_HEADERS:
+        if name in request.headers:
+            request.headers[name] = "[redacted]"
+
+
+def connection_error(exc: httpx.TransportError) -> APIConnectionError:
+    """The SDK's error for a transport failure that retries did not overcome, its request redacted."""
+    try:
+        request = exc.request
+    except RuntimeError:  # raised by httpx when the error carries no request
+        where, attempts = "", None
+    else:
+        redact(request)  # the httpx error stays reachable as __cause__
+        where, attempts = f" to {request.url}", attempts_of(request)
+    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    tail = f" ({attempts.describe()})" if attempts is not None else ""
+    error = cls(f"the request{where} failed: {type(exc).__name__}: {exc}{tail}")
+    error.attempts = attempts
+    return error
 
 
 def status_error(response: httpx.Response) -> APIStatusError:

@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 
 import anyio
 
-from ._errors import NextLinkError, SpeechModelsError
+from ._errors import ConfigurationError, NextLinkError, SpeechModelsError
 
 __all__ = ["AsyncItemPaged", "ItemPaged", "Page"]
 
@@ -51,9 +51,10 @@ class Page(Generic[T]):
 class _Walk:
     """The state of one walk over pages, shared by the sync and async loops."""
 
-    def __init__(self, token: str | None, honor_retry_after: bool, max_wait: float) -> None:
+    def __init__(self, token: str | None, max_items: int | None, honor_retry_after: bool, max_wait: float) -> None:
         self.token = token
-        self.done = False
+        self.done = max_items == 0
+        self._remaining = max_items
         self._seen: set[str] = set()
         self._honor = honor_retry_after
         self._max_wait = max_wait
@@ -72,13 +73,19 @@ class _Walk:
             self._seen.add(token)
         return self._wait
 
-    def advance(self, page: Page[T]) -> None:
+    def advance(self, page: Page[T]) -> Page[T]:
+        """Move past `page`; return it, cut to what ``max_items`` leaves (a cut page is the last one)."""
+        if self._remaining is not None:
+            if len(page.items) >= self._remaining:
+                page = Page(page.items[: self._remaining], None, page.retry_after, page.status_code)
+            self._remaining -= len(page.items)
         self.token = page.continuation_token
         self.done = page.continuation_token is None
         self._wait = 0.0
         if self._honor and page.retry_after:
             self._wait = min(page.retry_after, self._max_wait)
             _LOGGER.debug("pacing: waiting %.3fs before the next page (Retry-After %gs)", self._wait, page.retry_after)
+        return page
 
 
 @dataclass(frozen=True)
@@ -89,13 +96,28 @@ class _Options:
     max_items: int | None
     honor_retry_after: bool
     max_wait: float
+    check_token: Callable[[str], None] | None
 
     def __post_init__(self) -> None:
-        if self.max_items is not None and self.max_items < 0:
-            raise ValueError("max_items must be 0 or more")
+        if self.max_items is not None and (
+            isinstance(self.max_items, bool) or not isinstance(self.max_items, int) or self.max_items < 0
+        ):
+            raise ConfigurationError(f"max_items must be an integer, 0 or more, not {self.max_items!r}")
+        if self.continuation_token is not None:
+            self._check(self.continuation_token)
+
+    def _check(self, token: str) -> None:
+        if not isinstance(token, str) or not token:
+            raise ConfigurationError(f"continuation_token must be a non-empty string, not {token!r}")
+        if self.check_token is not None:
+            self.check_token(token)
 
     def walk(self, continuation_token: str | None) -> _Walk:
-        return _Walk(continuation_token or self.continuation_token, self.honor_retry_after, self.max_wait)
+        if continuation_token is not None:
+            self._check(continuation_token)
+        else:
+            continuation_token = self.continuation_token
+        return _Walk(continuation_token, self.max_items, self.honor_retry_after, self.max_wait)
 
 
 class ItemPaged(Generic[T]):
@@ -109,6 +131,7 @@ class ItemPaged(Generic[T]):
             (at most `max_wait` seconds). Off by default.
         max_wait: the cap on a pacing wait, in seconds (the client passes its retry policy's ``max_wait``).
         sleep: how to wait; tests pass a fake.
+        check_token: raises ``ConfigurationError`` for a continuation token this listing cannot resume from.
     """
 
     def __init__(
@@ -120,17 +143,19 @@ class ItemPaged(Generic[T]):
         honor_retry_after: bool = False,
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        check_token: Callable[[str], None] | None = None,
     ) -> None:
         self._get_page = get_page
-        self._options = _Options(continuation_token, max_items, honor_retry_after, max_wait)
+        self._options = _Options(continuation_token, max_items, honor_retry_after, max_wait, check_token)
         self._sleep = sleep
 
     def by_page(self, continuation_token: str | None = None) -> Iterator[Page[T]]:
         """Iterate pages lazily, from `continuation_token` (default: where this iterable starts).
 
-        Each page is fetched when the previous one has been consumed. A failure to fetch a page raises a
-        ``SpeechModelsError`` whose ``continuation_token`` resumes at that page. An ``@nextLink`` that was
-        already followed raises ``NextLinkError``.
+        Each page is fetched when the previous one has been consumed. With ``max_items``, the page that reaches
+        it is cut to fit and is the last (its ``continuation_token`` is ``None``). A failure to fetch a page raises
+        a ``SpeechModelsError`` whose ``continuation_token`` resumes at that page. An ``@nextLink`` that was
+        already followed raises ``NextLinkError``. Each call starts a new walk that fetches again.
         """
         walk = self._options.walk(continuation_token)
         while not walk.done:
@@ -142,20 +167,11 @@ class ItemPaged(Generic[T]):
             except SpeechModelsError as exc:
                 exc.continuation_token = walk.token
                 raise
-            walk.advance(page)
-            yield page
+            yield walk.advance(page)
 
     def __iter__(self) -> Iterator[T]:
-        remaining = self._options.max_items
-        if remaining == 0:
-            return
         for page in self.by_page():
-            for item in page.items:
-                yield item
-                if remaining is not None:
-                    remaining -= 1
-                    if remaining == 0:
-                        return
+            yield from page.items
 
 
 class AsyncItemPaged(Generic[T]):
@@ -170,9 +186,10 @@ class AsyncItemPaged(Generic[T]):
         honor_retry_after: bool = False,
         max_wait: float = 60.0,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        check_token: Callable[[str], None] | None = None,
     ) -> None:
         self._get_page = get_page
-        self._options = _Options(continuation_token, max_items, honor_retry_after, max_wait)
+        self._options = _Options(continuation_token, max_items, honor_retry_after, max_wait, check_token)
         self._sleep = sleep
 
     async def by_page(self, continuation_token: str | None = None) -> AsyncIterator[Page[T]]:
@@ -187,17 +204,9 @@ class AsyncItemPaged(Generic[T]):
             except SpeechModelsError as exc:
                 exc.continuation_token = walk.token
                 raise
-            walk.advance(page)
-            yield page
+            yield walk.advance(page)
 
     async def __aiter__(self) -> AsyncIterator[T]:
-        remaining = self._options.max_items
-        if remaining == 0:
-            return
         async for page in self.by_page():
             for item in page.items:
                 yield item
-                if remaining is not None:
-                    remaining -= 1
-                    if remaining == 0:
-                        return

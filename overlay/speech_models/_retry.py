@@ -1,35 +1,31 @@
 """Retries that honour the service's ``Retry-After``, as wrapping httpx transports (sync and async).
 
-The decisions are pure functions (``parse_retry_after``, ``RetryPolicy.backoff``); the two transports only differ
-in how they sleep. Clock, wall time, sleep and jitter are injectable so tests never really wait.
+Each attempt is whole: the body is read inside the retried region, so a connection closed or timed out in the
+middle of a body is retried like one that failed before the headers, and an attempt has one total time budget (a
+server that drips a byte a second cannot hold it longer). The decisions are pure (``_Retrier``); the two transports
+only differ in how they wait and read. Clock, wall time, sleep and jitter are injectable so tests never really wait.
 """
 
 from __future__ import annotations
 
-import datetime
 import logging
-import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
+from typing import Any
 
 import anyio
 import httpx
 
-__all__ = [
-    "AsyncRetryTransport",
-    "RetryPolicy",
-    "RetryTransport",
-    "parse_retry_after",
-]
+from ._errors import ATTEMPTS_EXTENSION, Attempts
+from ._headers import retry_after_hint
+from ._pool_guard import reclaim_orphaned_connections
+
+__all__ = ["AsyncRetryTransport", "RetryPolicy", "RetryTransport"]
 
 _LOGGER = logging.getLogger("speech_models.retry")
 
-# Header precedence: the millisecond headers are more precise than Retry-After, so they win when present and
-# valid (azure-core's order). An invalid value in one header falls through to the next.
-_MS_HEADERS = ("retry-after-ms", "x-ms-retry-after-ms")
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 # Errors after which the request may have reached the server: retried only for idempotent methods.
 _IDEMPOTENT_ERRORS = (
@@ -43,53 +39,6 @@ _IDEMPOTENT_ERRORS = (
 _CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
-def _retry_after_hint(headers: Mapping[str, str], now: float | None = None) -> tuple[float, str] | None:
-    """The wait the server asks for, in seconds, with the header it came from; ``None`` when none is valid."""
-    for name in _MS_HEADERS:
-        raw = headers.get(name)
-        if raw is not None:
-            try:
-                millis = float(raw.strip())
-            except ValueError:
-                continue
-            if math.isfinite(millis) and millis >= 0:
-                return millis / 1000.0, name
-    raw = headers.get("retry-after")
-    if raw is None:
-        return None
-    raw = raw.strip()
-    if raw.isdigit():  # delta-seconds (RFC 9110 section 10.2.3): 1*DIGIT
-        return float(raw), "retry-after"
-    try:
-        seconds = float(raw)  # not RFC 9110, but seen in the wild ("1.5")
-    except ValueError:
-        pass
-    else:
-        return (seconds, "retry-after") if math.isfinite(seconds) and seconds >= 0 else None
-    try:
-        when = parsedate_to_datetime(raw)  # IMF-fixdate, RFC 850 and asctime forms
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # asctime carries no zone; HTTP dates are always GMT
-        when = when.replace(tzinfo=datetime.UTC)
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current), "retry-after"
-
-
-def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Return the wait a response asks for, in seconds, or ``None`` when it asks for none (or only garbage).
-
-    Reads ``retry-after-ms``, then ``x-ms-retry-after-ms`` (milliseconds), then ``Retry-After`` as delta-seconds or
-    an HTTP-date (RFC 9110; a date in the past gives ``0.0``). Negative and unparsable values are ignored.
-
-    Args:
-        headers: the response headers (any case-insensitive mapping, such as ``httpx.Headers``).
-        now: the current wall-clock time as a POSIX timestamp, for HTTP-dates; defaults to ``time.time()``.
-    """
-    hint = _retry_after_hint(headers, now)
-    return None if hint is None else hint[0]
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     """When and how long to retry.
@@ -99,7 +48,8 @@ class RetryPolicy:
         max_wait: the longest single wait, in seconds (default 60). When the server asks for longer, the response
             is returned as it is, so the caller gets a ``RateLimitError`` (or ``ServiceError``) carrying the
             requested wait instead of a call that sleeps for minutes. Computed backoff is clipped to it.
-        deadline: seconds from the first attempt after which no retry starts (default 120); ``None`` for none.
+        deadline: seconds that bound the whole call, attempts and waits included (default 120); no wait may
+            end past it and the last attempt gets only what is left of it. ``None`` for no bound.
         backoff_base: the first backoff, in seconds, used when the server gives no valid wait (default 0.5);
             it doubles with every retry, up to ``backoff_max`` (default 8), with jitter of up to half the value.
         retry_statuses: statuses retried for idempotent requests (default 429, 500, 502, 503, 504); other methods
@@ -139,77 +89,149 @@ class RetryPolicy:
         return method.upper() in _IDEMPOTENT and isinstance(error, _IDEMPOTENT_ERRORS)
 
 
+class _Budget:
+    """The time one attempt may take in total: the attempt timeout, cut to what the call's deadline leaves."""
+
+    def __init__(self, clock: Callable[[], float], seconds: float | None) -> None:
+        self._clock = clock
+        self.seconds = seconds
+        self._ends = None if seconds is None else clock() + seconds
+
+    def remaining(self) -> float | None:
+        return None if self._ends is None else max(0.0, self._ends - self._clock())
+
+    def limit(self, request: httpx.Request, timeouts: dict[str, Any], only: str | None = None) -> None:
+        """Cap the request's per-operation httpx timeouts (all, or `only` one) to what is left of the budget."""
+        left = self.remaining()
+        if left is None:
+            return
+        capped = dict(request.extensions.get("timeout", timeouts))
+        for name, value in timeouts.items():
+            if only is None or name == only:
+                capped[name] = left if value is None else min(value, left)
+        request.extensions["timeout"] = capped  # httpcore reads it when it connects and when the body starts
+
+    def check(self, request: httpx.Request) -> None:
+        if self._ends is not None and self._clock() >= self._ends:
+            raise httpx.ReadTimeout(f"the attempt took longer than its {self.seconds:g}s in total", request=request)
+
+
 class _Retrier:
-    """The decisions shared by both transports: whether to retry now, and after how long."""
+    """The decisions shared by both transports: whether to retry now, after how long, and the call's record."""
 
     def __init__(
         self,
         policy: RetryPolicy | None,
+        attempt_timeout: float | None,
         clock: Callable[[], float],
         now: Callable[[], float],
         rng: random.Random | None,
     ) -> None:
         self.policy = policy or RetryPolicy()
-        self._clock = clock
-        self._now = now
-        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        if attempt_timeout is not None and not attempt_timeout > 0:
+            raise ValueError("attempt_timeout must be a positive number of seconds")
+        self.attempt_timeout = attempt_timeout
+        self.clock = clock
+        self.now = now
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
 
-    def start(self) -> float:
-        return self._clock()
 
-    def delay_after_response(
-        self, request: httpx.Request, response: httpx.Response, retry: int, started: float
-    ) -> float | None:
+class _Call:
+    """One call through a retry transport: its attempts, its deadline, its decisions and its record."""
+
+    def __init__(self, retrier: _Retrier, request: httpx.Request) -> None:
+        self._retrier = retrier
+        self.policy = retrier.policy
+        self.request = request
+        self.started = retrier.clock()
+        self.timeouts: dict[str, Any] = dict(request.extensions.get("timeout", {}))
+        self.retry = 0
+        self.gave_up: str | None = None
+
+    def _elapsed(self) -> float:
+        return self._retrier.clock() - self.started
+
+    def attempt(self) -> _Budget:
+        """Start an attempt: its budget, the request's timeouts capped to it, a debug line."""
+        seconds = self._retrier.attempt_timeout
+        deadline = self.policy.deadline
+        if deadline is not None:
+            left = max(0.0, deadline - self._elapsed())
+            seconds = left if seconds is None else min(seconds, left)
+        budget = _Budget(self._retrier.clock, seconds)
+        budget.limit(self.request, self.timeouts)
+        _LOGGER.debug("%s %s (attempt %d)", self.request.method, self.request.url, self.retry + 1)
+        return budget
+
+    def delay_after_response(self, response: httpx.Response) -> float | None:
         """Seconds to wait before retrying after `response`, or ``None`` to return it to the caller."""
-        if not self.policy.retries_status(request.method, response.status_code):
+        request, policy = self.request, self.policy
+        if not policy.retries_status(request.method, response.status_code):
             return None
-        hint = _retry_after_hint(response.headers, self._now())
-        if hint is not None and hint[0] > self.policy.max_wait:
-            _LOGGER.debug(
-                "not retrying %s %s: %d asks to wait %.3fs (%s), over max_wait %.3fs",
-                request.method, request.url, response.status_code, hint[0], hint[1], self.policy.max_wait,
-            )  # fmt: skip
+        hint = retry_after_hint(response.headers, self._retrier.now())
+        if hint is not None and hint[0] > policy.max_wait:
+            self.gave_up = f"the service asked to wait {hint[0]:g}s, over max_wait {policy.max_wait:g}s"
+            _LOGGER.debug("not retrying %s %s: %s (%s)", request.method, request.url, self.gave_up, hint[1])
             return None
-        delay, source = hint if hint is not None else (self.policy.backoff(retry, self._rng), "backoff")
-        return self._allowed(request, retry, started, delay, f"{response.status_code}, wait from {source}")
+        delay, source = hint if hint is not None else (policy.backoff(self.retry, self._retrier.rng), "backoff")
+        return self._allowed(delay, f"{response.status_code}, wait from {source}")
 
-    def delay_after_error(self, request: httpx.Request, error: Exception, retry: int, started: float) -> float | None:
+    def delay_after_error(self, error: Exception) -> float | None:
         """Seconds to wait before retrying after a transport `error`, or ``None`` to raise it."""
-        if not self.policy.retries_error(request.method, error):
+        if not self.policy.retries_error(self.request.method, error):
             return None
-        delay = self.policy.backoff(retry, self._rng)
-        return self._allowed(request, retry, started, delay, f"{type(error).__name__}, wait from backoff")
+        delay = self.policy.backoff(self.retry, self._retrier.rng)
+        return self._allowed(delay, f"{type(error).__name__}, wait from backoff")
 
-    def _allowed(self, request: httpx.Request, retry: int, started: float, delay: float, reason: str) -> float | None:
-        policy = self.policy
-        if retry >= policy.max_retries:
-            _LOGGER.debug("giving up %s %s after %d retries (%s)", request.method, request.url, retry, reason)
-            return None
-        if policy.deadline is not None and self._clock() - started + delay > policy.deadline:
-            _LOGGER.debug("giving up %s %s: a %.3fs wait would pass the deadline", request.method, request.url, delay)
+    def _allowed(self, delay: float, reason: str) -> float | None:
+        request, policy = self.request, self.policy
+        if self.retry >= policy.max_retries:
+            self.gave_up = f"max_retries {policy.max_retries} reached"
+        elif policy.deadline is not None and self._elapsed() + delay >= policy.deadline:
+            self.gave_up = f"a {delay:.3f}s wait would pass the {policy.deadline:g}s deadline"
+        if self.gave_up is not None:
+            _LOGGER.debug("giving up %s %s: %s (%s)", request.method, request.url, self.gave_up, reason)
             return None
         _LOGGER.debug(
             "retrying %s %s in %.3fs (retry %d of %d): %s",
-            request.method, request.url, delay, retry + 1, policy.max_retries, reason,
+            request.method, request.url, delay, self.retry + 1, policy.max_retries, reason,
         )  # fmt: skip
+        self.retry += 1
         return delay
+
+    def record(self) -> None:
+        """Leave the call's record on the request, where the SDK's errors read it."""
+        self.request.extensions[ATTEMPTS_EXTENSION] = Attempts(self.retry + 1, self._elapsed(), self.gave_up)
+
+
+def _whole(response: httpx.Response, request: httpx.Request, body: bytes) -> httpx.Response:
+    """A response like `response` whose (still encoded) body is `body`, held in memory."""
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        stream=httpx.ByteStream(body),
+        extensions=response.extensions,
+        request=request,
+    )
 
 
 class RetryTransport(httpx.BaseTransport):
     """An httpx transport that retries through another one, honouring ``Retry-After``.
 
     Wraps `wrapped` (default ``httpx.HTTPTransport()``) and retries what ``policy`` allows: 429 and 503 always,
-    500, 502, 504, connection errors and read timeouts for idempotent methods. The wait is the server's
-    (``retry-after-ms``, ``x-ms-retry-after-ms``, ``Retry-After``; see ``parse_retry_after``) or exponential
-    backoff with jitter. A response that is not retried, including the last one, is returned unread so the
-    client sees it as usual; a transport error that is not retried is raised. Each discarded response is closed
-    before the wait. Closing this transport closes the wrapped one.
+    500, 502, 504, connection errors, bodies cut short and read timeouts for idempotent methods. The wait is the
+    server's (``retry-after-ms``, ``x-ms-retry-after-ms``, ``Retry-After``; see ``parse_retry_after``) or
+    exponential backoff with jitter. The response returned has its whole body in memory; a transport error that is
+    not retried is raised. Each discarded response is closed before the wait. Closing this transport closes the
+    wrapped one.
 
     Args:
         wrapped: the transport that sends each attempt.
         policy: the retry limits; defaults to ``RetryPolicy()``.
+        attempt_timeout: seconds each attempt may take in total, body included (``None``: only httpx's
+            per-operation timeouts apply).
         sleep: how to wait (``time.sleep``); tests pass a fake.
-        clock: a monotonic clock for the deadline (``time.monotonic``).
+        clock: a monotonic clock for budgets and the deadline (``time.monotonic``).
         now: the wall-clock time for HTTP-dates (``time.time``).
         rng: the source of jitter.
     """
@@ -219,71 +241,108 @@ class RetryTransport(httpx.BaseTransport):
         wrapped: httpx.BaseTransport | None = None,
         *,
         policy: RetryPolicy | None = None,
+        attempt_timeout: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
         self._wrapped = wrapped or httpx.HTTPTransport()
-        self._retrier = _Retrier(policy, clock, now, rng)
+        self._retrier = _Retrier(policy, attempt_timeout, clock, now, rng)
         self._sleep = sleep
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        started = self._retrier.start()
-        retry = 0
-        while True:
-            try:
-                response = self._wrapped.handle_request(request)
-            except httpx.TransportError as exc:
-                delay = self._retrier.delay_after_error(request, exc, retry, started)
-                if delay is None:
-                    raise
-            else:
-                delay = self._retrier.delay_after_response(request, response, retry, started)
-                if delay is None:
-                    return response
-                response.close()
-            self._sleep(delay)
-            retry += 1
+        call = _Call(self._retrier, request)
+        try:
+            while True:
+                budget = call.attempt()
+                try:
+                    response = self._wrapped.handle_request(request)
+                    delay = call.delay_after_response(response)
+                    if delay is None:
+                        return self._read(response, call, budget)
+                    response.close()
+                except httpx.TransportError as exc:
+                    delay = call.delay_after_error(exc)
+                    if delay is None:
+                        raise
+                self._sleep(delay)
+        finally:
+            call.record()
+
+    @staticmethod
+    def _read(response: httpx.Response, call: _Call, budget: _Budget) -> httpx.Response:
+        request = call.request
+        budget.limit(request, call.timeouts, only="read")
+        chunks = []
+        try:
+            for chunk in response.stream:  # type: ignore[union-attr]
+                chunks.append(chunk)
+                budget.check(request)
+        finally:
+            response.close()
+        return _whole(response, request, b"".join(chunks))
 
     def close(self) -> None:
         self._wrapped.close()
 
 
 class AsyncRetryTransport(httpx.AsyncBaseTransport):
-    """The async twin of ``RetryTransport``: the same policy and decisions, waiting with ``anyio.sleep``."""
+    """The async twin of ``RetryTransport``: the same policy and decisions, waiting with ``anyio.sleep``.
+
+    A task cancelled during an attempt leaves no connection behind in the wrapped transport's pool (see
+    ``_pool_guard``).
+    """
 
     def __init__(
         self,
         wrapped: httpx.AsyncBaseTransport | None = None,
         *,
         policy: RetryPolicy | None = None,
+        attempt_timeout: float | None = None,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
         self._wrapped = wrapped or httpx.AsyncHTTPTransport()
-        self._retrier = _Retrier(policy, clock, now, rng)
+        self._retrier = _Retrier(policy, attempt_timeout, clock, now, rng)
         self._sleep = sleep
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        started = self._retrier.start()
-        retry = 0
-        while True:
-            try:
-                response = await self._wrapped.handle_async_request(request)
-            except httpx.TransportError as exc:
-                delay = self._retrier.delay_after_error(request, exc, retry, started)
-                if delay is None:
-                    raise
-            else:
-                delay = self._retrier.delay_after_response(request, response, retry, started)
-                if delay is None:
-                    return response
-                await response.aclose()
-            await self._sleep(delay)
-            retry += 1
+        call = _Call(self._retrier, request)
+        try:
+            while True:
+                budget = call.attempt()
+                try:
+                    response = await self._wrapped.handle_async_request(request)
+                    delay = call.delay_after_response(response)
+                    if delay is None:
+                        return await self._read(response, call, budget)
+                    await response.aclose()
+                except httpx.TransportError as exc:
+                    delay = call.delay_after_error(exc)
+                    if delay is None:
+                        raise
+                await self._sleep(delay)
+        except anyio.get_cancelled_exc_class():
+            reclaim_orphaned_connections(self._wrapped)
+            raise
+        finally:
+            call.record()
+
+    @staticmethod
+    async def _read(response: httpx.Response, call: _Call, budget: _Budget) -> httpx.Response:
+        request = call.request
+        budget.limit(request, call.timeouts, only="read")
+        chunks = []
+        try:
+            async for chunk in response.stream:  # type: ignore[union-attr]
+                chunks.append(chunk)
+                budget.check(request)
+        finally:
+            await response.aclose()
+        return _whole(response, request, b"".join(chunks))
 
     async def aclose(self) -> None:
         await self._wrapped.aclose()

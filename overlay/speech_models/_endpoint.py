@@ -1,0 +1,115 @@
+"""The endpoint: read from an argument or the environment, validated once, and the judge of which links the key
+may follow."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+
+import httpx
+
+from ._config import ENDPOINT_ENV, LIST_PATH
+from ._errors import ConfigurationError, NextLinkError
+
+__all__ = ["Endpoint"]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Paths of the API itself that users paste into the endpoint; they are dropped rather than doubled.
+_API_SUFFIXES = ("/speechtotext/models", "/speechtotext")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _without_userinfo(value: str) -> str:
+    """`value` with any ``user:password@`` removed, for messages about a URL that must not echo a secret."""
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        return "[a URL]" if "@" in value else value
+    authority, slash, tail = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{tail}"
+
+
+class Endpoint:
+    """The service's base URL: https, or plain http on a loopback host only (for the emulator).
+
+    A path is kept as a prefix (an API gateway that mounts the service under one), except the API's own
+    ``/speechtotext`` or ``/speechtotext/models``, which are dropped so the list path is never doubled.
+    """
+
+    def __init__(self, raw: str | None = None) -> None:
+        value = raw if raw is not None else os.environ.get(ENDPOINT_ENV)
+        if value is None or not isinstance(value, str) or not value.strip():
+            raise ConfigurationError(
+                f"no endpoint: pass endpoint=... or set {ENDPOINT_ENV} "
+                "(for example https://westus.api.cognitive.microsoft.com)"
+            )
+        value = value.strip()
+        shown = _without_userinfo(value)
+        try:
+            url = httpx.URL(value)
+        except httpx.InvalidURL:
+            raise ConfigurationError(f"the endpoint {shown!r} is not a valid URL") from None
+        if url.userinfo:
+            raise ConfigurationError(
+                f"the endpoint {shown!r} must not carry credentials (user:password@): pass the key as key=..."
+            )
+        if url.scheme not in _DEFAULT_PORTS or not url.host:
+            raise ConfigurationError(f"the endpoint {shown!r} must be an absolute http(s) URL with a host")
+        if url.scheme == "http" and not _is_loopback(url.host):
+            raise ConfigurationError(
+                f"the endpoint {shown!r} uses plain http: use https (plain http is allowed only for loopback hosts)"
+            )
+        if url.query or url.fragment:
+            raise ConfigurationError(f"the endpoint {shown!r} must not carry a query or a fragment")
+        path = url.path.rstrip("/")
+        for suffix in _API_SUFFIXES:
+            if path.endswith(suffix):
+                path = path[: -len(suffix)]
+                break
+        self.url = url.copy_with(path=path or "/")
+        self.list_path = path + LIST_PATH
+        """The path every page of the list must be fetched from."""
+
+    def __str__(self) -> str:
+        return str(self.url).rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"Endpoint({str(self)!r})"
+
+    def _origin(self, url: httpx.URL) -> tuple[str, str, int]:
+        return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme, 0)
+
+    def resolve_link(self, link: str, api_version: str) -> httpx.URL:
+        """The absolute URL to fetch for an ``@nextLink`` (or continuation token), with our ``api-version``.
+
+        A relative link resolves against the endpoint. A link to another scheme, host or port, or to another path
+        than the list's, raises ``NextLinkError`` before anything is sent: the key goes only to the list operation.
+        """
+        try:
+            url = httpx.URL(link)
+            if url.is_relative_url:
+                url = self.url.join(url)
+        except (httpx.InvalidURL, TypeError) as exc:
+            raise NextLinkError(f"the @nextLink {link!r} is not a valid URL: {exc}", link=link) from exc
+        if self._origin(url) != self._origin(self.url) or url.userinfo:
+            raise NextLinkError(
+                f"refusing to follow an @nextLink to {url.scheme}://{url.host}:{url.port or ''}: "
+                f"it is not the configured endpoint {self}, and the key must not go elsewhere",
+                link=link,
+            )
+        if url.path != self.list_path:
+            raise NextLinkError(
+                f"refusing to follow an @nextLink to the path {url.path!r}: it is not the list operation's "
+                f"{self.list_path!r}, and the key must not reach another operation",
+                link=link,
+            )
+        if url.params.get("api-version") == api_version and len(url.params.get_list("api-version")) == 1:
+            return url  # already right: skip re-encoding the URL (a measurable cost per page)
+        return url.copy_set_param("api-version", api_version)

@@ -1,0 +1,138 @@
+"""One page of the list, the one path every page takes: build its request, send it through the retry transport
+(which reads the whole body), raise its status error, parse it. ``fetch_page`` and ``afetch_page`` are the sync
+and async halves of the same steps; everything but the I/O is shared."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from speech_models_client.api.models import models_list_custom_models
+from speech_models_client.models import CustomModel, PaginatedCustomModels
+from speech_models_client.types import UNSET
+
+from ._endpoint import Endpoint
+from ._errors import ConfigurationError, InvalidResponseError, NextLinkError, connection_error, status_error
+from ._headers import parse_retry_after
+from ._paging import Page
+
+__all__ = ["ListQuery", "afetch_page", "fetch_page", "parse_page"]
+
+# What the generated model parsing raises for a value of the wrong shape (only around that call).
+_MODEL_ERRORS = (ValueError, TypeError, KeyError, AttributeError, RecursionError)
+
+
+def _check_int(name: str, value: int | None, low: int) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
+        kind = "a positive integer" if low == 1 else "a non-negative integer"
+        raise ConfigurationError(f"{name} must be {kind}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What one listing asks the service for, checked once; builds the request of every page it fetches."""
+
+    endpoint: Endpoint
+    api_version: str
+    filter: str | None = None
+    top: int | None = None
+    skip: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.filter is not None and not isinstance(self.filter, str):
+            raise ConfigurationError(f"filter must be a string, not {type(self.filter).__name__}")
+        _check_int("top", self.top, 1)
+        _check_int("skip", self.skip, 0)
+
+    def request(self, http: httpx.Client | httpx.AsyncClient, token: str | None) -> httpx.Request:
+        """The request for the page `token` points at (``None``: the first page, built by the generated code)."""
+        try:
+            if token is not None:
+                return http.build_request("GET", self.endpoint.resolve_link(token, self.api_version))
+            kwargs: dict[str, Any] = models_list_custom_models._get_kwargs(
+                skip=UNSET if self.skip is None else self.skip,
+                top=UNSET if self.top is None else self.top,
+                filter_=UNSET if self.filter is None else self.filter,
+                api_version=self.api_version,
+            )
+            return http.build_request(**kwargs)
+        except httpx.InvalidURL as exc:  # httpx refuses URLs over 65,536 characters, for one
+            raise ConfigurationError(f"cannot build the request URL: {exc} (is the filter too long?)") from exc
+
+    def check_token(self, token: str) -> None:
+        """Refuse a continuation token that is not one of this listing's, or that contradicts its arguments."""
+        if not isinstance(token, str) or not token:
+            raise ConfigurationError(
+                f"continuation_token must be a non-empty string from a page or an error, not {token!r}"
+            )
+        try:
+            url = self.endpoint.resolve_link(token, self.api_version)
+        except NextLinkError as exc:
+            raise ConfigurationError(
+                f"continuation_token {token[:80]!r} is not one of this client's (a Page's or an error's "
+                f"continuation_token for {self.endpoint}): {exc}"
+            ) from None
+        for name, param, given in (
+            ("filter", "filter", self.filter),
+            ("top", "top", self.top),
+            ("skip", "skip", self.skip),
+        ):
+            if given is not None and url.params.get(param) != str(given):
+                raise ConfigurationError(
+                    f"{name}={given!r} contradicts the continuation token, which carries "
+                    f"{param}={url.params.get(param)!r}: the token already says where to resume; drop {name}"
+                )
+
+
+def parse_page(response: httpx.Response) -> Page[CustomModel]:
+    """The page in a 2xx `response`, or ``InvalidResponseError`` saying what is wrong with the body."""
+    status = response.status_code
+    try:
+        data = json.loads(response.content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidResponseError(f"the {status} response is not a valid page of models: not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidResponseError(
+            f"the {status} response is not a valid page of models: a JSON {type(data).__name__}, not an object"
+        )
+    if not isinstance(data.get("values"), list):
+        what = "no 'values' array" if data.get("values") is None else f"'values' is a {type(data['values']).__name__}"
+        raise InvalidResponseError(f"the {status} response is not a valid page of models: {what}")
+    link = data.get("@nextLink")
+    if link is not None and not isinstance(link, str):
+        raise InvalidResponseError(
+            f"the {status} response is not a valid page of models: '@nextLink' is a {type(link).__name__}, "
+            "not a string; the listing cannot go on"
+        )
+    try:
+        parsed = PaginatedCustomModels.from_dict(data)
+        items = parsed.values
+    except _MODEL_ERRORS as exc:
+        raise InvalidResponseError(f"the {status} response is not a valid page of models: {exc!s}") from exc
+    return Page(items, link or None, parse_retry_after(response.headers), status)  # type: ignore[arg-type]
+
+
+def _checked(response: httpx.Response) -> Page[CustomModel]:
+    if not response.is_success:
+        raise status_error(response)
+    return parse_page(response)
+
+
+def fetch_page(http: httpx.Client, request: httpx.Request) -> Page[CustomModel]:
+    """Send `request` (retried, body read, by the client's transport) and return its page."""
+    try:
+        response = http.send(request)
+    except httpx.TransportError as exc:
+        raise connection_error(exc) from exc
+    return _checked(response)
+
+
+async def afetch_page(http: httpx.AsyncClient, request: httpx.Request) -> Page[CustomModel]:
+    """The async twin of ``fetch_page``."""
+    try:
+        response = await http.send(request)
+    except httpx.TransportError as exc:
+        raise connection_error(exc) from exc
+    return _checked(response)
