@@ -7,6 +7,7 @@ closing every connection it accepted, when its ``with`` block ends.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -164,10 +165,8 @@ class ScriptedServer:
         with self._lock:
             conns = list(self._conns)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             conn.close()
         for thread in self._threads:
             thread.join(5)

@@ -1,19 +1,23 @@
 """A guard against a connection leak of httpcore's async pool when a task is cancelled (encode/httpcore#1093).
 
-A request cancelled after the pool assigned it a new connection, but before that connection was established,
-leaves the connection in the pool: never connected, owned by no request, so neither reused nor reaped. Each
-one holds a slot until the pool is full and every request fails with ``PoolTimeout``. httpcore 1.0.9 (the last
-release) has no fix, so after a cancelled attempt the SDK removes such orphans from the pool of the transport it
-wraps. They own no socket, so nothing needs closing. Transports without an httpcore pool are left alone.
+A request cancelled after the pool assigned it a connection, but before the request took the connection into
+use (while it connects, or between connecting and sending), leaves that connection in the pool owned by no
+request, neither idle nor closed: never reused, never reaped. Each one holds a slot until the pool is full and
+every request fails with ``PoolTimeout``. httpcore 1.0.9 (the last release) has no fix, so after a cancelled
+attempt the SDK closes such orphans and removes them from the pool of the transport it wraps. Transports without
+an httpcore pool are left alone.
 """
 
 from __future__ import annotations
 
+import anyio
+
 __all__ = ["reclaim_orphaned_connections"]
 
 
-def reclaim_orphaned_connections(transport: object) -> int:
-    """Remove never-established connections that no request owns from `transport`'s pool; return how many."""
+async def reclaim_orphaned_connections(transport: object) -> int:
+    """Close and remove the connections of `transport`'s pool that no request owns and that are neither idle nor
+    closed; return how many. Shielded, so it completes inside a cancelled task."""
     pool = getattr(transport, "_pool", None)
     connections = getattr(pool, "_connections", None)
     requests = getattr(pool, "_requests", None)
@@ -24,9 +28,13 @@ def reclaim_orphaned_connections(transport: object) -> int:
         connection
         for connection in connections
         if id(connection) not in owned
-        and getattr(connection, "_connection", False) is None  # not established, not being established
-        and getattr(connection, "_connect_failed", True) is False
+        and not connection.is_idle()
+        and not connection.is_closed()
+        and not connection.is_available()
     ]
     for connection in orphans:
         connections.remove(connection)
+    with anyio.CancelScope(shield=True):
+        for connection in orphans:
+            await connection.aclose()
     return len(orphans)

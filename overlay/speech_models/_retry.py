@@ -326,7 +326,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
                         raise
                 await self._sleep(delay)
         except anyio.get_cancelled_exc_class():
-            reclaim_orphaned_connections(self._wrapped)
+            await reclaim_orphaned_connections(self._wrapped)
             raise
         finally:
             call.record()
