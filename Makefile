@@ -56,8 +56,8 @@ format: $(STAMP)  ## apply ruff's fixes and formatting to the hand-written code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: $(STAMP)  ## mypy --strict on the hand-written packages
-	$(BIN)/mypy overlay/speech_models emulator/speech_models_emulator scripts generated/speech_models_client
+typecheck: $(STAMP)  ## mypy --strict on the packages, tests, benchmarks and examples
+	$(BIN)/mypy overlay/speech_models emulator/speech_models_emulator scripts generated/speech_models_client tests benchmarks examples
 
 lock: $(STAMP)  ## re-resolve requirements/constraints.txt from requirements/dev.txt and pyproject.toml
 	{ echo '# Full pinned set for development (make lock re-resolves it); installs use it as pip constraints.'; \

@@ -29,7 +29,7 @@ def test_emulator_keeps_the_contract(case: Any) -> None:
     case.call_and_validate(headers=HEADERS, excluded_checks=EXCLUDED_CHECKS)
 
 
-VALID_QUERIES = [
+VALID_QUERIES: list[dict[str, Any]] = [
     {"api-version": "2025-10-15"},
     {"api-version": "2025-10-15", "top": 7, "skip": 3},
     {"api-version": "2025-10-15", "skip": 0, "top": 2, "filter": "status eq 'Running'"},

@@ -252,7 +252,7 @@ def test_string_literals_unescape_doubled_quotes() -> None:
     ],
 )
 def test_unsupported_filters_are_400_unsupported_filter(client: httpx.Client, filter_text: str, why: str) -> None:
-    with pytest.raises(FilterError, match=None) as info:
+    with pytest.raises(FilterError) as info:
         compile_filter(filter_text)
     assert why in str(info.value)
     response = client.get(
@@ -304,7 +304,7 @@ def test_bad_input_gets_a_4xx_with_an_error_body(raw_query: bytes, status: int) 
         "server": ("127.0.0.1", 80),
         "client": ("127.0.0.1", 5000),
     }
-    anyio.run(app, scope, receive, send)
+    anyio.run(app, scope, receive, send)  # type: ignore[arg-type]  # Starlette's ASGI types are looser
     start = next(m for m in messages if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
     assert start["status"] == status
@@ -399,12 +399,84 @@ def test_bad_fault_configuration_is_400(faulty: httpx.Client, body: Any) -> None
     assert_error(faulty.post("/_emulator/faults", json=body), 400)
 
 
-def test_latency_is_set_through_the_admin_route(faulty: httpx.Client) -> None:
-    response = faulty.post("/_emulator/faults", json={"latency": 0.001})
-    assert response.json() == {"queued": 0, "latency": 0.001}
-    assert get(faulty, V).status_code == 200
-    faulty.delete("/_emulator/faults")
-    assert faulty.post("/_emulator/faults", json={}).json()["latency"] == 0.0
+def test_latency_is_set_through_the_admin_route() -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    with in_process(create_app(count=5, sleep=sleep)) as faulty:
+        response = faulty.post("/_emulator/faults", json={"latency": 0.25})
+        assert response.json() == {"queued": 0, "latency": 0.25}
+        assert get(faulty, V).status_code == 200
+        assert get(faulty, V).status_code == 200
+        assert slept == [0.25, 0.25]
+        faulty.delete("/_emulator/faults")
+        assert get(faulty, V).status_code == 200
+        assert slept == [0.25, 0.25]
+        assert faulty.post("/_emulator/faults", json={}).json()["latency"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"status": 429, "retry_after": NaN}',
+        b'{"status": 429, "retry_after": Infinity}',
+        b'{"status": 429, "retry_after": 1e308}',
+        b'{"status": 429, "retry_after": -1}',
+        b'{"status": 429, "retry_after": true}',
+        b'{"latency": NaN}',
+        b'{"latency": 0.5, "status": 200}',
+        b'{"latency": 0.5, "count": -1, "status": 429}',
+        b'{"latency": 0.5, "retry_after_format": "weeks", "status": 429}',
+    ],
+)
+def test_a_rejected_fault_setting_changes_nothing(raw: bytes) -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    app = create_app(count=5, sleep=sleep)
+    with in_process(app) as faulty:
+        assert_error(faulty.post("/_emulator/faults", content=raw), 400)
+        response = get(faulty, V)
+        assert response.status_code == 200
+        assert slept == []
+        assert app.state.emulator.faults.queue == []
+
+
+def test_a_trailing_slash_is_a_404_with_an_error_body(client: httpx.Client) -> None:
+    body = assert_error(client.get(f"/speechtotext/models/?{V}", headers=HEADERS), 404)
+    assert body["code"] == "NotFound"
+
+
+def test_head_is_405_with_allow_and_an_error_body(client: httpx.Client) -> None:
+    response = client.head(f"/speechtotext/models?{V}", headers=HEADERS)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
+    # A HEAD answer carries the headers of its Error body, never the body itself (RFC 9110, section 9.3.2).
+    assert response.headers["content-type"] == "application/json"
+    assert int(response.headers["content-length"]) > 0
+    assert response.content == b""
+
+
+@pytest.mark.parametrize("sent", [b"", b"GET /speechtotext/models HTTP/1.1\r\nHost: x\r\n"])
+def test_a_client_that_never_finishes_its_head_is_disconnected(sent: bytes) -> None:
+    with run_emulator(count=1, header_timeout=0.2) as emulator:
+        port = int(emulator.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            conn.sendall(sent)
+            conn.settimeout(10)  # a hang guard: the emulator closes after 0.2 s
+            received = b""
+            while chunk := conn.recv(4096):
+                received += chunk
+    if sent:
+        head, _, body = received.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408")
+        assert json.loads(body)["code"] == "InvalidRequest"
+    else:
+        assert received == b""
 
 
 def test_fault_admin_route_rejects_non_json(faulty: httpx.Client) -> None:

@@ -108,7 +108,7 @@ def test_an_endless_drip_fails_after_the_timeout(kind: str) -> None:
     # Real time: a byte every 50 ms for ever, timeout 0.3 s, no retries; pytest-timeout guards the test.
     policy = sm.RetryPolicy(max_retries=0)
     with ScriptedServer([drip(0.05, endless=True)]) as server:
-        api = sm.SpeechToTextModels(server.url, "k", timeout=0.3, retry_policy=policy)
+        api: Any = sm.SpeechToTextModels(server.url, "k", timeout=0.3, retry_policy=policy)
         if kind == "async":
             api = sm.AsyncSpeechToTextModels(server.url, "k", timeout=0.3, retry_policy=policy)
         with pytest.raises(sm.APITimeoutError):
@@ -302,7 +302,10 @@ def test_a_token_that_is_not_this_clients_is_a_configuration_error(kind: str, em
     with pytest.raises(sm.ConfigurationError, match="non-empty string"):
         api.list_models(continuation_token="")
     by_page = api.list_models().by_page("garbage")
-    first = (lambda: next(by_page)) if kind == "sync" else (lambda: asyncio.run(by_page.__anext__()))
+
+    def first() -> Any:
+        return next(by_page) if kind == "sync" else asyncio.run(by_page.__anext__())
+
     with pytest.raises(sm.ConfigurationError, match="is not one of this client's"):
         first()
 

@@ -75,7 +75,7 @@ def pages(kind: str, pager: Any, token: str | None = None) -> list[Page[int]]:
     return asyncio.run(go())
 
 
-def raises(kind: str, call: Callable[[], object], error: type[Exception]) -> Exception:
+def raises(kind: str, call: Callable[[], object], error: type[Exception]) -> Any:
     with pytest.raises(error) as info:
         call()
     return info.value
@@ -146,7 +146,6 @@ def test_a_failed_page_carries_its_token_and_resuming_there_continues(kind: str)
 
     error = raises(kind, consume, SpeechModelsError)
     assert seen == [1, 2, 3]
-    assert isinstance(error, SpeechModelsError)
     assert error.continuation_token == "p2"
     book.fail_at = "nowhere"
     assert items(kind, paged(kind, book, continuation_token=error.continuation_token)) == [4, 5, 6, 7, 8, 9]
@@ -157,11 +156,13 @@ def test_a_failed_first_page_has_no_token(kind: str) -> None:
     book = Book()
 
     def fail(token: str | None) -> Page[int]:
-        raise SpeechModelsError("down")
+        error = SpeechModelsError("down")
+        error.continuation_token = "stale"  # a token left by an earlier walk must not survive
+        raise error
 
     book.get = fail  # type: ignore[method-assign]
     error = raises(kind, lambda: items(kind, paged(kind, book)), SpeechModelsError)
-    assert error.continuation_token is None  # type: ignore[attr-defined]
+    assert error.continuation_token is None
 
 
 @KINDS
@@ -175,7 +176,7 @@ def test_a_repeated_next_link_stops_with_a_clear_error(kind: str) -> None:
     )
     error = raises(kind, lambda: items(kind, paged(kind, book)), NextLinkError)
     assert "already followed" in str(error)
-    assert error.link == "a"  # type: ignore[attr-defined]
+    assert error.link == "a"
     assert book.fetched == [None, "a", "b"]
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from passlib.apache import HtpasswdFile
+from passlib.apache import HtpasswdFile  # type: ignore[import-untyped]
 
 from tests.conftest import ROOT
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
+from typing import Any
 
 import httpx
 import pytest
@@ -87,13 +88,18 @@ def _send(kind: str, script: Script, method: str = "GET", **policy: float | int 
     """Send one request through the sync or async retry transport; return (response or error, scripted, time)."""
     scripted = Scripted(script)
     fake = FakeTime()
-    options = {"policy": RetryPolicy(**policy), "clock": fake.clock, "now": lambda: NOW, "rng": random.Random(7)}  # type: ignore[arg-type]
+    common: dict[str, Any] = {
+        "policy": RetryPolicy(**policy),  # type: ignore[arg-type]
+        "clock": fake.clock,
+        "now": lambda: NOW,
+        "rng": random.Random(7),
+    }
     request = httpx.Request(method, "https://example.test/speechtotext/models")
     try:
         if kind == "sync":
-            transport = RetryTransport(httpx.MockTransport(scripted), sleep=fake.sleep, **options)
+            transport = RetryTransport(httpx.MockTransport(scripted), sleep=fake.sleep, **common)
             return transport.handle_request(request), scripted, fake
-        atransport = AsyncRetryTransport(httpx.MockTransport(scripted), sleep=fake.asleep, **options)
+        atransport = AsyncRetryTransport(httpx.MockTransport(scripted), sleep=fake.asleep, **common)
         return asyncio.run(atransport.handle_async_request(request)), scripted, fake
     except httpx.TransportError as exc:
         return exc, scripted, fake
@@ -251,6 +257,37 @@ def test_discarded_responses_are_closed_before_waiting() -> None:
     transport = RetryTransport(httpx.MockTransport(lambda request: responses.pop(0)), sleep=sleep)
     assert transport.handle_request(httpx.Request("GET", "https://example.test/")).status_code == 200
     assert events == ["sleep with 1 closed"]
+
+
+def test_discarded_async_responses_are_closed_before_waiting() -> None:
+    closed: list[bool] = []
+
+    class TrackingStream(httpx.AsyncByteStream):
+        async def __aiter__(self):  # type: ignore[no-untyped-def]
+            yield b""
+
+        async def aclose(self) -> None:
+            closed.append(True)
+
+    responses = [httpx.Response(503, headers={"Retry-After": "0"}, stream=TrackingStream()), ok()]
+    events: list[str] = []
+
+    async def sleep(seconds: float) -> None:
+        events.append(f"sleep with {len(closed)} closed")
+
+    transport = AsyncRetryTransport(httpx.MockTransport(lambda request: responses.pop(0)), sleep=sleep)
+    response = asyncio.run(transport.handle_async_request(httpx.Request("GET", "https://example.test/")))
+    assert response.status_code == 200
+    assert events == ["sleep with 1 closed"]
+
+
+@KINDS
+def test_backoff_is_clipped_to_max_wait(kind: str) -> None:
+    _, _, fake = _send(
+        kind, [httpx.Response(500)] * 4, max_retries=3, backoff_base=10.0, backoff_max=20.0, max_wait=1.5
+    )
+    assert len(fake.sleeps) == 3
+    assert all(0.75 <= wait <= 1.5 for wait in fake.sleeps)
 
 
 def test_closing_the_retry_transport_closes_the_wrapped_one() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,9 @@ class EmulatorState:
         max_top: int,
         page_retry_after: int,
         api_versions: Sequence[str],
+        sleep: Callable[[float], Awaitable[None]],
     ) -> None:
+        self.sleep = sleep
         self.models: Sequence[StoredModel] = store(models)
         self.key = key.encode()
         self.faults = faults
@@ -148,8 +150,11 @@ def _page_body(state: EmulatorState, indices: Sequence[int], next_link: str | No
 
 async def list_models(request: Request) -> Response:
     state: EmulatorState = request.app.state.emulator
+    if request.method == "HEAD":
+        message = "HEAD /speechtotext/models: the list operation answers GET only."
+        return error_response(405, "NotAllowed", message, headers={"Allow": "GET"})
     if state.faults.latency:
-        await anyio.sleep(state.faults.latency)
+        await state.sleep(state.faults.latency)
     fault = state.faults.next()
     if fault is not None and fault.status is not None:
         code = _FAULT_CODES.get(fault.status, "InternalServerError" if fault.status >= 500 else "InvalidRequest")
@@ -243,6 +248,7 @@ def create_app(
     max_top: int = MAX_TOP,
     page_retry_after: int = 0,
     api_versions: Sequence[str] = ("2025-10-15",),
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
 ) -> Starlette:
     """Build the emulator.
 
@@ -254,6 +260,7 @@ def create_app(
         default_top: the page size when ``top`` is absent; max_top: the largest ``top`` accepted.
         page_retry_after: the ``Retry-After`` seconds sent on every 200.
         api_versions: the api-versions accepted.
+        sleep: how the latency fault waits (tests pass a recorder).
     """
     app = Starlette(
         routes=[
@@ -272,5 +279,8 @@ def create_app(
         max_top=max_top,
         page_retry_after=page_retry_after,
         api_versions=api_versions,
+        sleep=sleep,
     )
+    # /speechtotext/models/ is not the list: a 404 with an Error body, not a redirect with none.
+    app.router.redirect_slashes = False
     return app

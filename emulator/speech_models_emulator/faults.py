@@ -13,7 +13,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Fault", "Faults", "retry_after_headers"]
+__all__ = ["MAX_LATENCY", "MAX_RETRY_AFTER", "Fault", "Faults", "retry_after_headers"]
+
+MAX_LATENCY = 30.0
+MAX_RETRY_AFTER = 86_400.0  # a day: any wait a test or demo asks for, and every format can write it
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class Faults:
 
     def configure(self, body: Any) -> None:
         """Apply an admin request body: {"count", "status", "retry_after", "retry_after_format", "malformed",
-        "latency"}; raises ValueError naming the bad field."""
+        "latency"}. Every field is checked first; a bad one raises ValueError naming it and changes nothing."""
         if not isinstance(body, dict):
             raise ValueError("the body must be a JSON object")
         known = {"count", "status", "retry_after", "retry_after_format", "malformed", "latency"}
@@ -57,27 +60,34 @@ class Faults:
         if unknown:
             raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
         latency = body.get("latency")
-        if latency is not None:
-            if not isinstance(latency, int | float) or not 0 <= latency <= 30:
-                raise ValueError("latency must be a number of seconds from 0 to 30")
-            self.latency = float(latency)
+        if latency is not None and not _number_within(latency, 0, MAX_LATENCY):
+            raise ValueError(f"latency must be a number of seconds from 0 to {MAX_LATENCY:g}")
         count = body.get("count", 1)
-        if not isinstance(count, int) or not 0 <= count <= 1000:
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1000:
             raise ValueError("count must be an integer from 0 to 1000")
         status = body.get("status")
-        if status is not None and (not isinstance(status, int) or not 400 <= status <= 599):
+        if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599):
             raise ValueError("status must be an error status from 400 to 599")
         retry_after = body.get("retry_after")
-        if retry_after is not None and (not isinstance(retry_after, int | float) or retry_after < 0):
-            raise ValueError("retry_after must be a non-negative number of seconds")
+        if retry_after is not None and not _number_within(retry_after, 0, MAX_RETRY_AFTER):
+            raise ValueError(f"retry_after must be a finite number of seconds from 0 to {MAX_RETRY_AFTER:g}")
         fmt = body.get("retry_after_format", "seconds")
         if fmt not in ("seconds", "http-date", "ms"):
             raise ValueError("retry_after_format must be 'seconds', 'http-date' or 'ms'")
         malformed = body.get("malformed", False)
         if not isinstance(malformed, bool):
             raise ValueError("malformed must be true or false")
+        if latency is not None:
+            self.latency = float(latency)
         if status is not None or malformed:
             self.add(Fault(status, retry_after, fmt, malformed), count)
+
+
+def _number_within(value: Any, low: float, high: float) -> bool:
+    """A JSON number (not a boolean, NaN or infinity) from `low` to `high`."""
+    return (
+        not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value) and low <= value <= high
+    )
 
 
 def retry_after_headers(fault: Fault) -> dict[str, str]:

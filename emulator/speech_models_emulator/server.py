@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -34,9 +35,64 @@ class RunningEmulator:
         return state
 
 
+HEADER_TIMEOUT = 10.0
+
+
 class ErrorBodyH11Protocol(H11Protocol):
     """uvicorn's HTTP/1.1 protocol, except that a request it cannot parse (raw non-ASCII bytes in the request
-    line, say) gets a 400 with an ``Error`` body, like every other error of the emulator, not plain text."""
+    line, say) gets a 400 with an ``Error`` body, like every other error of the emulator, not plain text, and a
+    client that does not finish a request head within ``header_timeout`` seconds of connecting (or of the last
+    response) gets a 408 and is disconnected, however slowly it trickles bytes in."""
+
+    header_timeout = HEADER_TIMEOUT
+    _header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_timer()
+        super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.conn.their_state is not h11.IDLE:  # a whole request head has arrived
+            self._disarm_header_timer()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_header_timer()
+
+    def _arm_header_timer(self) -> None:
+        self._disarm_header_timer()
+        self._header_timer = self.loop.call_later(self.header_timeout, self._header_timed_out)
+
+    def _disarm_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _header_timed_out(self) -> None:
+        self._header_timer = None
+        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+            return
+        if self.conn.their_state is h11.IDLE and not self.conn.trailing_data[0]:
+            self.transport.close()  # an idle keep-alive connection: nothing was asked, nothing to answer
+            return
+        body = json.dumps(
+            {
+                "code": "InvalidRequest",
+                "message": f"The request head did not arrive within {self.header_timeout:g} seconds.",
+            }
+        ).encode()
+        head = (
+            "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+        ).encode()
+        self.transport.write(head + body)
+        self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
         body = json.dumps(
@@ -59,7 +115,12 @@ class ErrorBodyH11Protocol(H11Protocol):
 
 @contextlib.contextmanager
 def run_emulator(
-    app: Starlette | None = None, *, host: str = "127.0.0.1", port: int = 0, **create_args: Any
+    app: Starlette | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    header_timeout: float = HEADER_TIMEOUT,
+    **create_args: Any,
 ) -> Iterator[RunningEmulator]:
     """Start the emulator on `host`:`port` (port 0: a free one), yield it, and stop it on exit.
 
@@ -67,6 +128,7 @@ def run_emulator(
         app: an app from ``create_app``; by default one is made with `create_args`.
         host: a loopback address.
         port: the port; 0 picks a free one.
+        header_timeout: seconds a client may take to send a request head before it is disconnected.
     """
     if app is None:
         app = create_app(**create_args)
@@ -76,7 +138,7 @@ def run_emulator(
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
-        http=ErrorBodyH11Protocol,
+        http=type("HeaderTimedH11Protocol", (ErrorBodyH11Protocol,), {"header_timeout": header_timeout}),
         h11_max_incomplete_event_size=1 << 20,  # long request lines reach the app, which answers with an Error
         log_level="error",
         lifespan="off",
