@@ -16,7 +16,9 @@ PAGE_SIZE = 25
 
 def table(models: list[sm.CustomModel]) -> str:
     rows = [("name", "locale", "status", "created")]
-    rows += [(m.display_name, m.locale, str(m.status), m.created_date_time.isoformat()) for m in models]  # type: ignore[union-attr]
+    for m in models:
+        created = m.created_date_time.isoformat() if m.created_date_time else ""
+        rows.append((m.display_name or "", m.locale or "", str(m.status or ""), created))
     widths = [max(len(str(row[i])) for row in rows) for i in range(4)]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,9 @@ CONFIG = ROOT / "generator-config.yml"
 TEMPLATES = ROOT / "templates"
 PACKAGE = "speech_models_client"
 TARGET = ROOT / "generated" / PACKAGE
+
+
+_UNSUPPORTED = re.compile(r"KeyError: '(UNSUPPORTED SCHEMA SHAPE: [^']*)'")
 
 
 class GenerationError(Exception):
@@ -53,7 +57,8 @@ def generate_into(spec: Path, destination: Path) -> None:
     if not generator.exists() or not (bin_dir / "ruff").exists():
         raise GenerationError(f"openapi-python-client and ruff must be installed beside {sys.executable}")
     # The post hooks call `ruff` from PATH: put the environment's own first so the pinned version formats.
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    # COLUMNS: the generator's traceback printer must not wrap the template's refusal across lines.
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "COLUMNS": "2000"}
     command = [
         str(generator), "generate",
         "--path", str(spec),
@@ -64,8 +69,12 @@ def generate_into(spec: Path, destination: Path) -> None:
         "--fail-on-warning",
     ]  # fmt: skip
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    output = result.stdout + result.stderr
+    refused = _UNSUPPORTED.search(output)
+    if refused:  # templates/model.py.jinja stops at a schema shape it cannot generate correct code for
+        raise GenerationError(f"{spec}: {refused.group(1).rstrip()}")
     if result.returncode != 0 or not (destination / "__init__.py").exists():
-        raise GenerationError(f"openapi-python-client failed:\n{result.stdout}{result.stderr}")
+        raise GenerationError(f"openapi-python-client failed:\n{output}")
     # PEP 561 marker: the generator writes it only with project metadata, which we do not generate.
     (destination / "py.typed").write_text("# Marker file for PEP 561\n", encoding="utf-8")
 

@@ -482,8 +482,7 @@ def test_an_error_body_that_is_not_an_error_keeps_status_and_text(
         (b"[]", "a JSON list, not an object"),
         (b"[1, 2]", "not a valid page"),
         (b'{"values": 5}', "'values' is a int"),
-        (b'{"values": [{"createdDateTime": "yesterday"}]}', "yesterday"),
-        (b'{"values": [{"status": 7}]}', "7 is not a valid Status"),
+        (b'{"values": [{"displayName": "a"}, 7]}', "values[1] should be a JSON object, found 7 (int)"),
         (b'{"@nextLink": null}', "no 'values' array"),
     ],
 )
@@ -494,6 +493,28 @@ def test_a_2xx_body_that_is_not_a_page_is_a_clear_error(kind: str, body: bytes, 
     error = failure(kind, handler, sm.InvalidResponseError)
     assert str(error).startswith("the 200 response is not a valid page of models: ")
     assert in_message in str(error)
+
+
+@KINDS
+def test_a_wrong_typed_field_raises_when_read_and_spares_the_rest_of_the_page(kind: str) -> None:
+    bad = {**model(1), "createdDateTime": "yesterday", "status": 7}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"values": [model(0), bad, model(2)]})
+
+    models = run(kind, client(kind, handler))
+    assert [m.display_name for m in models] == ["model 0", "model 1", "model 2"]
+    with pytest.raises(sm.FieldValueError) as info:
+        _ = models[1].created_date_time
+    assert str(info.value) == (
+        "CustomModel: values[1].createdDateTime should be an RFC 3339 date-time with an offset, found 'yesterday' (str)"
+    )
+    assert isinstance(info.value, sm.InvalidResponseError)
+    assert isinstance(info.value, sm.SpeechModelsError)
+    with pytest.raises(sm.FieldValueError, match=r"values\[1\].status should be a Status string, found 7"):
+        _ = models[1].status
+    assert models[1].locale == "en-US"
+    assert models[2].created_date_time == models[0].created_date_time is not None
 
 
 @KINDS

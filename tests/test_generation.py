@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT, SPEC_PATH
 
@@ -89,3 +90,26 @@ def test_invalid_spec_stops_before_touching_the_output(tmp_path: Path, mutation,
     assert "left unchanged" in result.stderr
     assert "Traceback" not in result.stderr
     assert [p.name for p in target.iterdir()] == ["sentinel.py"]
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        ({"type": "array", "items": {"type": "array", "items": {"type": "string"}}}, "EntityReference.grid: an array"),
+        ({"oneOf": [{"type": "string"}, {"type": "integer"}]}, "EntityReference.grid: a union of several types"),
+        ({"type": "string", "format": "uuid"}, "EntityReference.grid: UuidProperty"),
+    ],
+    ids=["array-of-arrays", "union", "uuid"],
+)
+def test_a_schema_shape_the_model_template_cannot_generate_stops_generation(
+    tmp_path: Path, shape: dict[str, object], message: str
+) -> None:
+    spec = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    spec["components"]["schemas"]["EntityReference"]["properties"]["grid"] = shape
+    unsupported = tmp_path / "unsupported.yaml"
+    unsupported.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    result = _run_generate("--spec", str(unsupported), "--output", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert f"UNSUPPORTED SCHEMA SHAPE: {message}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

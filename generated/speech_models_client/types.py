@@ -51,4 +51,211 @@ class Response(Generic[T]):
     parsed: T | None
 
 
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]
+# --- helpers of the dict-backed models -----------------------------------------------------------------------
+
+import datetime as _datetime
+from enum import Enum as _Enum
+from typing import Any as _Any
+from typing import ClassVar, Self
+
+from .errors import FieldValueError
+
+MISSING: _Any = object()
+"""The cache's marker for "not parsed yet" (``None`` is a parsed value)."""
+
+E = TypeVar("E", bound=_Enum)
+
+
+def json_path(model: _Any, key: str | int | None = None) -> str:
+    """Where `key` of `model` sits in the JSON the outermost model was parsed from: ``values[3].properties``."""
+    parts: list[str | int] = [] if key is None else [key]
+    at = model._at
+    while at is not None:
+        parent, name, index = at
+        if index is not None:
+            parts.append(index)
+        parts.append(name)
+        at = parent._at
+    text = ""
+    for part in reversed(parts):
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(root)"
+
+
+def field_error(model: _Any, key: str | int, expected: str, found: object, index: int | None = None) -> FieldValueError:
+    """The error for a value of the wrong type at `key` (item `index` of it, for an array) of `model`."""
+    path = json_path(model, key) + ("" if index is None else f"[{index}]")
+    return FieldValueError(type(model).__name__, path, expected, found)
+
+
+def parse_datetime(value: object, model: _Any, key: str, index: int | None = None) -> _datetime.datetime:
+    """An RFC 3339 date-time with its offset; fractions beyond microseconds (the service sends 7 digits) are cut."""
+    if isinstance(value, str):
+        try:
+            parsed = _datetime.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is not None:
+                return parsed
+    raise field_error(model, key, "an RFC 3339 date-time with an offset", value, index)
+
+
+def format_datetime(value: _datetime.datetime) -> str:
+    """The service's form of a date-time: ISO 8601, UTC written as "Z"."""
+    if value.tzinfo is None:
+        raise ValueError(f"a date-time needs a time zone to be sent: {value!r}")
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def parse_enum(cls: type[E], value: object, model: _Any, key: str, index: int | None = None) -> E:
+    """A member of the extensible enum `cls`; a string it does not list becomes a string-valued pseudo-member."""
+    if isinstance(value, str):
+        return cls(value)
+    raise field_error(model, key, f"a {cls.__name__} string", value, index)
+
+
+def check_str(value: object, model: _Any, key: str, index: int | None = None) -> str:
+    if isinstance(value, str):
+        return value
+    raise field_error(model, key, "a string", value, index)
+
+
+def check_int(value: object, model: _Any, key: str, index: int | None = None) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise field_error(model, key, "an integer", value, index)
+
+
+def check_float(value: object, model: _Any, key: str, index: int | None = None) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise field_error(model, key, "a number", value, index)
+
+
+def check_bool(value: object, model: _Any, key: str, index: int | None = None) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise field_error(model, key, "true or false", value, index)
+
+
+def expect_object(value: object, model: _Any, key: str, index: int | None = None) -> dict[str, _Any]:
+    if isinstance(value, dict):
+        return value
+    raise field_error(model, key, "a JSON object", value, index)
+
+
+def expect_list(value: object, model: _Any, key: str) -> list[_Any]:
+    if isinstance(value, list):
+        return value
+    raise field_error(model, key, "an array", value)
+
+
+def copy_json(value: _Any) -> _Any:
+    """A deep copy of a JSON value (dicts and lists copied, everything else shared: it is immutable)."""
+    if isinstance(value, dict):
+        return {key: copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copy_json(item) for item in value]
+    return value
+
+
+class JsonModel:
+    """What every dict-backed model shares: the JSON object it wraps, the cache of parsed fields, where it sits in
+    the JSON it was parsed from, and equality, repr, pickling and the mapping interface of unlisted fields."""
+
+    __slots__ = ("_at", "_cache", "_data")
+    _FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
+    _KNOWN: ClassVar[frozenset[str]] = frozenset()
+
+    _data: dict[str, _Any]
+    _cache: dict[str, _Any]
+    _at: tuple[_Any, str, int | None] | None
+
+    @classmethod
+    def _wrap(cls, data: dict[str, _Any], at: tuple[_Any, str, int | None] | None) -> Self:
+        self = object.__new__(cls)
+        self._data = data
+        self._cache = {}
+        self._at = at
+        return self
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, _Any]) -> Self:
+        """Wrap a JSON object; no field is parsed until it is read. The dict is held, not copied."""
+        if isinstance(src_dict, dict):
+            return cls._wrap(src_dict, None)
+        if isinstance(src_dict, Mapping):
+            return cls._wrap(dict(src_dict), None)
+        raise FieldValueError(cls.__name__, "(root)", "a JSON object", src_dict)
+
+    def to_dict(self) -> dict[str, _Any]:
+        """The JSON object, as received (or as built): unknown fields kept, absent absent, null null, same order."""
+        return {key: copy_json(value) for key, value in self._data.items()}
+
+    @property
+    def additional_keys(self) -> list[str]:
+        """The names of the fields the spec does not list, in the order received."""
+        return [key for key in self._data if key not in self._KNOWN]
+
+    def __getitem__(self, key: str) -> _Any:
+        """The raw JSON value of a field the spec does not list."""
+        if key in self._KNOWN:
+            raise KeyError(key)
+        return self._data[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key not in self._KNOWN and key in self._data
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, JsonModel) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._data == other._data
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        data = self._data
+        shown = [f"{name}={short_repr(data[key])}" for key, name in self._FIELDS if key in data]
+        extra = sum(1 for key in data if key not in self._KNOWN)
+        if extra:
+            shown.append(f"+{extra} unlisted")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    def __reduce__(self) -> tuple[_Any, tuple[dict[str, _Any]]]:
+        return (type(self).from_dict, (self._data,))
+
+
+def short_repr(value: _Any) -> str:
+    """A value for a model's repr: strings cut at 40 characters, objects and arrays summarised."""
+    if isinstance(value, dict):
+        return "{...}"
+    if isinstance(value, list):
+        return f"[{len(value)} items]"
+    text = repr(value)
+    return text if len(text) <= 42 else text[:39] + "...'"
+
+
+__all__ = [
+    "MISSING",
+    "UNSET",
+    "File",
+    "FileTypes",
+    "RequestFiles",
+    "Response",
+    "JsonModel",
+    "Unset",
+    "check_bool",
+    "check_float",
+    "check_int",
+    "check_str",
+    "copy_json",
+    "expect_list",
+    "expect_object",
+    "field_error",
+    "format_datetime",
+    "json_path",
+    "parse_datetime",
+    "parse_enum",
+    "short_repr",
+]

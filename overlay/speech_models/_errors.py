@@ -1,9 +1,11 @@
-"""One exception tree for every failure of a call, so one ``except SpeechModelsError`` catches them all.
+"""One exception tree for every failure of a call, and of reading what it returned, so one
+``except SpeechModelsError`` catches them all.
 
     SpeechModelsError
     ├── APIConnectionError             the service could not be reached (after retries)
     │   └── APITimeoutError            ... because a timeout expired
     ├── InvalidResponseError           a 2xx response whose body is not a valid page
+    │   └── FieldValueError            a model's field holds a value of the wrong type (raised when it is read)
     ├── NextLinkError                  an ``@nextLink`` (or continuation token) that must not be followed
     └── APIStatusError                 any non-2xx response; the parsed ``Error`` when the body is one
         ├── BadRequestError            400
@@ -15,6 +17,9 @@
 
 Misuse of the SDK itself (a missing endpoint, a malformed key, a bad argument) raises ``ConfigurationError``, a
 ``ValueError`` outside the tree, because it is a bug to fix rather than a failure to handle.
+
+The root, ``InvalidResponseError`` and ``FieldValueError`` are defined by the generated package (its
+``errors`` module, from templates/errors.py.jinja), because the generated models raise ``FieldValueError``.
 """
 
 from __future__ import annotations
@@ -24,8 +29,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
+from speech_models_client.errors import FieldValueError, InvalidResponseError, SpeechModelsError
 from speech_models_client.models import Error, InnerError
-from speech_models_client.types import Unset
 
 from ._config import KEY_HEADER
 from ._headers import parse_retry_after, request_id
@@ -40,6 +45,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "FieldValueError",
     "InvalidResponseError",
     "NextLinkError",
     "NotFoundError",
@@ -78,16 +84,6 @@ class ConfigurationError(ValueError):
     """The SDK was configured wrongly: a missing or malformed endpoint or key, or a bad argument."""
 
 
-class SpeechModelsError(Exception):
-    """Base of every failure of a call to the service.
-
-    ``continuation_token`` is set when the failure happened while fetching a page: pass it back to
-    ``list_models(continuation_token=...)`` to resume at that very page (``None`` means the first page).
-    """
-
-    continuation_token: str | None = None
-
-
 class APIConnectionError(SpeechModelsError):
     """The request did not get a whole response (refused, reset, closed mid-body, DNS), after the configured
     retries; ``attempts`` says how many were made over how many seconds."""
@@ -97,14 +93,6 @@ class APIConnectionError(SpeechModelsError):
 
 class APITimeoutError(APIConnectionError):
     """The request timed out, after the configured retries."""
-
-
-class InvalidResponseError(SpeechModelsError):
-    """A successful response whose body is not what the contract promises (not JSON, not a page)."""
-
-    def __init__(self, message: str, *, response: httpx.Response | None = None) -> None:
-        super().__init__(message)
-        self.response = response
 
 
 class NextLinkError(SpeechModelsError):
@@ -140,32 +128,46 @@ class APIStatusError(SpeechModelsError):
 
     @property
     def code(self) -> ErrorCode | None:
-        """The top-level error code (an ``ErrorCode``; a code newer than this SDK is kept as a string member)."""
-        if self.error is None or isinstance(self.error.code, Unset):
+        """The top-level error code (an ``ErrorCode``; a code newer than this SDK is kept as a string member);
+        ``None`` when absent or not a string."""
+        try:
+            return None if self.error is None else self.error.code
+        except FieldValueError:
             return None
-        return self.error.code
 
     @property
     def message(self) -> str | None:
-        """The service's high-level error message."""
-        if self.error is None or isinstance(self.error.message, Unset):
+        """The service's high-level error message; ``None`` when absent or not a string."""
+        try:
+            return None if self.error is None else self.error.message
+        except FieldValueError:
             return None
-        return self.error.message
 
     @property
     def inner_errors(self) -> list[InnerError]:
         """The ``innerError`` chain, outermost first."""
         chain: list[InnerError] = []
-        node = None if self.error is None else self.error.inner_error
-        while isinstance(node, InnerError):
-            chain.append(node)
-            node = node.inner_error
+        try:
+            node = None if self.error is None else self.error.inner_error
+            while node is not None:
+                chain.append(node)
+                node = node.inner_error
+        except FieldValueError:  # a link of the chain is not an object: the chain ends before it
+            pass
         return chain
 
     @property
     def detailed_codes(self) -> list[DetailedErrorCode]:
         """Every detailed code of the ``innerError`` chain, outermost first."""
-        return [inner.code for inner in self.inner_errors if not isinstance(inner.code, Unset)]
+        codes: list[DetailedErrorCode] = []
+        for inner in self.inner_errors:
+            try:
+                code = inner.code
+            except FieldValueError:
+                continue
+            if code is not None:
+                codes.append(code)
+        return codes
 
     def _describe(self) -> str:
         reason = self.response.reason_phrase or httpx.codes.get_reason_phrase(self.status_code)
@@ -260,14 +262,10 @@ def status_error(response: httpx.Response) -> APIStatusError:
 
 
 def _parse_error(text: str) -> Error | None:
-    """The body as the generated ``Error`` model, or ``None`` when it is not a JSON object shaped like one."""
+    """The body as the generated ``Error`` model, or ``None`` when it is not a JSON object (its fields are checked
+    when read)."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except json.JSONDecodeError:
         return None
-    if not isinstance(data, dict):
-        return None
-    try:
-        return Error.from_dict(data)
-    except (TypeError, ValueError, KeyError, AttributeError, RecursionError):
-        return None
+    return Error.from_dict(data) if isinstance(data, dict) else None

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 from speech_models_client.api.models import models_list_custom_models
+from speech_models_client.errors import FieldValueError
 from speech_models_client.models import CustomModel, PaginatedCustomModels
 from speech_models_client.types import UNSET
 
@@ -19,9 +20,6 @@ from ._headers import parse_retry_after
 from ._paging import Page
 
 __all__ = ["ListQuery", "afetch_page", "fetch_page", "parse_page"]
-
-# What the generated model parsing raises for a value of the wrong shape (only around that call).
-_MODEL_ERRORS = (ValueError, TypeError, KeyError, AttributeError, RecursionError)
 
 
 def _check_int(name: str, value: int | None, low: int) -> None:
@@ -107,11 +105,10 @@ def parse_page(response: httpx.Response) -> Page[CustomModel]:
             "not a string; the listing cannot go on"
         )
     try:
-        parsed = PaginatedCustomModels.from_dict(data)
-        items = parsed.values
-    except _MODEL_ERRORS as exc:
-        raise InvalidResponseError(f"the {status} response is not a valid page of models: {exc!s}") from exc
-    return Page(items, link or None, parse_retry_after(response.headers), status)  # type: ignore[arg-type]
+        items = PaginatedCustomModels.from_dict(data).values
+    except FieldValueError as exc:  # an item is not an object; a model's own fields are checked when read
+        raise InvalidResponseError(f"the {status} response is not a valid page of models: {exc}") from exc
+    return Page(items or [], link or None, parse_retry_after(response.headers), status)
 
 
 def _checked(response: httpx.Response) -> Page[CustomModel]:

@@ -2,247 +2,292 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar
-
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from typing import Any, ClassVar, cast
 
 from ..models.status import Status
-from ..types import UNSET, Unset
+from ..types import (
+    MISSING,
+    JsonModel,
+    copy_json,
+    expect_list,
+    expect_object,
+    field_error,
+    format_datetime,
+    parse_datetime,
+    parse_enum,
+)
 
-T = TypeVar("T", bound="CustomModel")
 
+class CustomModel(JsonModel):
+    """A view of the JSON object the service sent: fields are parsed when read; absent and null read as None;
+    a value of the wrong type raises FieldValueError when read. ``to_dict()`` gives back the JSON received.
 
-@_attrs_define
-class CustomModel:
-    """
     Attributes:
-        base_model (EntityReference | Unset):
-        created_date_time (datetime.datetime | Unset): The time-stamp when the object was created. The time stamp is
-            encoded as ISO 8601 date and time format ("YYYY-MM-DDThh:mm:ssZ", see
+        base_model (EntityReference):
+        created_date_time (datetime.datetime): The time-stamp when the object was created. The time stamp is encoded as ISO 8601 date and time
+            format ("YYYY-MM-DDThh:mm:ssZ", see
             https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations).
-        custom_properties (CustomModelCustomProperties | Unset): The custom properties of this entity. The maximum
-            allowed key length is 64 characters, the maximum allowed value length is 256 characters and the count of allowed
-            entries is 10.
-        datasets (list[EntityReference] | Unset): Datasets used for adaptation.
-        description (str | Unset): The description of the object.
-        display_name (str | Unset): The display name of the object.
-        last_action_date_time (datetime.datetime | Unset): The time-stamp when the current status was entered. The time
-            stamp is encoded as ISO 8601 date and time format ("YYYY-MM-DDThh:mm:ssZ", see
+        custom_properties (CustomModelCustomProperties): The custom properties of this entity. The maximum allowed key length is 64 characters, the maximum
+            allowed value length is 256 characters and the count of allowed entries is 10.
+        datasets (list[EntityReference]): Datasets used for adaptation.
+        description (str): The description of the object.
+        display_name (str): The display name of the object.
+        last_action_date_time (datetime.datetime): The time-stamp when the current status was entered. The time stamp is encoded as ISO 8601 date and
+            time format ("YYYY-MM-DDThh:mm:ssZ", see
             https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations).
-        links (CustomModelLinks | Unset):
-        locale (str | Unset): The locale of the contained data.
-        project (EntityReference | Unset):
-        properties (CustomModelProperties | Unset):
-        self_ (str | Unset): The location of this entity.
-        status (Status | Unset):
+        links (CustomModelLinks):
+        locale (str): The locale of the contained data.
+        project (EntityReference):
+        properties (CustomModelProperties):
+        self_ (str): The location of this entity.
+        status (Status):
     """
 
-    base_model: EntityReference | Unset = UNSET
-    created_date_time: datetime.datetime | Unset = UNSET
-    custom_properties: CustomModelCustomProperties | Unset = UNSET
-    datasets: list[EntityReference] | Unset = UNSET
-    description: str | Unset = UNSET
-    display_name: str | Unset = UNSET
-    last_action_date_time: datetime.datetime | Unset = UNSET
-    links: CustomModelLinks | Unset = UNSET
-    locale: str | Unset = UNSET
-    project: EntityReference | Unset = UNSET
-    properties: CustomModelProperties | Unset = UNSET
-    self_: str | Unset = UNSET
-    status: Status | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("baseModel", "base_model"),
+        ("createdDateTime", "created_date_time"),
+        ("customProperties", "custom_properties"),
+        ("datasets", "datasets"),
+        ("description", "description"),
+        ("displayName", "display_name"),
+        ("lastActionDateTime", "last_action_date_time"),
+        ("links", "links"),
+        ("locale", "locale"),
+        ("project", "project"),
+        ("properties", "properties"),
+        ("self", "self_"),
+        ("status", "status"),
+    )
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(name for name, _ in _FIELDS)
 
-    def to_dict(self) -> dict[str, Any]:
-        base_model: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.base_model, Unset):
-            base_model = self.base_model.to_dict()
-
-        created_date_time: str | Unset = UNSET
-        if not isinstance(self.created_date_time, Unset):
-            created_date_time = self.created_date_time.isoformat().replace("+00:00", "Z")
-
-        custom_properties: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.custom_properties, Unset):
-            custom_properties = self.custom_properties.to_dict()
-
-        datasets: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.datasets, Unset):
-            datasets = []
-            for datasets_item_data in self.datasets:
-                datasets_item = datasets_item_data.to_dict()
-                datasets.append(datasets_item)
-
-        description = self.description
-
-        display_name = self.display_name
-
-        last_action_date_time: str | Unset = UNSET
-        if not isinstance(self.last_action_date_time, Unset):
-            last_action_date_time = self.last_action_date_time.isoformat().replace("+00:00", "Z")
-
-        links: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.links, Unset):
-            links = self.links.to_dict()
-
-        locale = self.locale
-
-        project: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.project, Unset):
-            project = self.project.to_dict()
-
-        properties: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.properties, Unset):
-            properties = self.properties.to_dict()
-
-        self_ = self.self_
-
-        status: str | Unset = UNSET
-        if not isinstance(self.status, Unset):
-            status = self.status.value
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if base_model is not UNSET:
-            field_dict["baseModel"] = base_model
-        if created_date_time is not UNSET:
-            field_dict["createdDateTime"] = created_date_time
-        if custom_properties is not UNSET:
-            field_dict["customProperties"] = custom_properties
-        if datasets is not UNSET:
-            field_dict["datasets"] = datasets
-        if description is not UNSET:
-            field_dict["description"] = description
-        if display_name is not UNSET:
-            field_dict["displayName"] = display_name
-        if last_action_date_time is not UNSET:
-            field_dict["lastActionDateTime"] = last_action_date_time
-        if links is not UNSET:
-            field_dict["links"] = links
-        if locale is not UNSET:
-            field_dict["locale"] = locale
-        if project is not UNSET:
-            field_dict["project"] = project
-        if properties is not UNSET:
-            field_dict["properties"] = properties
-        if self_ is not UNSET:
-            field_dict["self"] = self_
-        if status is not UNSET:
-            field_dict["status"] = status
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        _base_model = d.pop("baseModel", UNSET)
-        base_model: EntityReference | Unset
-        if isinstance(_base_model, Unset):
-            base_model = UNSET
-        else:
-            base_model = EntityReference.from_dict(_base_model)
-
-        _created_date_time = d.pop("createdDateTime", UNSET)
-        created_date_time: datetime.datetime | Unset
-        if isinstance(_created_date_time, Unset):
-            created_date_time = UNSET
-        else:
-            created_date_time = datetime.datetime.fromisoformat(_created_date_time)
-
-        _custom_properties = d.pop("customProperties", UNSET)
-        custom_properties: CustomModelCustomProperties | Unset
-        if isinstance(_custom_properties, Unset):
-            custom_properties = UNSET
-        else:
-            custom_properties = CustomModelCustomProperties.from_dict(_custom_properties)
-
-        _datasets = d.pop("datasets", UNSET)
-        datasets: list[EntityReference] | Unset = UNSET
-        if _datasets is not UNSET:
-            datasets = []
-            for datasets_item_data in _datasets:
-                datasets_item = EntityReference.from_dict(datasets_item_data)
-
-                datasets.append(datasets_item)
-
-        description = d.pop("description", UNSET)
-
-        display_name = d.pop("displayName", UNSET)
-
-        _last_action_date_time = d.pop("lastActionDateTime", UNSET)
-        last_action_date_time: datetime.datetime | Unset
-        if isinstance(_last_action_date_time, Unset):
-            last_action_date_time = UNSET
-        else:
-            last_action_date_time = datetime.datetime.fromisoformat(_last_action_date_time)
-
-        _links = d.pop("links", UNSET)
-        links: CustomModelLinks | Unset
-        if isinstance(_links, Unset):
-            links = UNSET
-        else:
-            links = CustomModelLinks.from_dict(_links)
-
-        locale = d.pop("locale", UNSET)
-
-        _project = d.pop("project", UNSET)
-        project: EntityReference | Unset
-        if isinstance(_project, Unset):
-            project = UNSET
-        else:
-            project = EntityReference.from_dict(_project)
-
-        _properties = d.pop("properties", UNSET)
-        properties: CustomModelProperties | Unset
-        if isinstance(_properties, Unset):
-            properties = UNSET
-        else:
-            properties = CustomModelProperties.from_dict(_properties)
-
-        self_ = d.pop("self", UNSET)
-
-        _status = d.pop("status", UNSET)
-        status: Status | Unset
-        if isinstance(_status, Unset):
-            status = UNSET
-        else:
-            status = Status(_status)
-
-        custom_model = cls(
-            base_model=base_model,
-            created_date_time=created_date_time,
-            custom_properties=custom_properties,
-            datasets=datasets,
-            description=description,
-            display_name=display_name,
-            last_action_date_time=last_action_date_time,
-            links=links,
-            locale=locale,
-            project=project,
-            properties=properties,
-            self_=self_,
-            status=status,
-        )
-
-        custom_model.additional_properties = d
-        return custom_model
+    def __init__(
+        self,
+        *,
+        base_model: EntityReference | None = None,
+        created_date_time: datetime.datetime | None = None,
+        custom_properties: CustomModelCustomProperties | None = None,
+        datasets: list[EntityReference] | None = None,
+        description: str | None = None,
+        display_name: str | None = None,
+        last_action_date_time: datetime.datetime | None = None,
+        links: CustomModelLinks | None = None,
+        locale: str | None = None,
+        project: EntityReference | None = None,
+        properties: CustomModelProperties | None = None,
+        self_: str | None = None,
+        status: Status | None = None,
+        additional_properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Build the model the service would send, from typed values (None leaves a field out)."""
+        data: dict[str, Any] = {}
+        if base_model is not None:
+            data["baseModel"] = base_model.to_dict()
+        if created_date_time is not None:
+            data["createdDateTime"] = format_datetime(created_date_time)
+        if custom_properties is not None:
+            data["customProperties"] = custom_properties.to_dict()
+        if datasets is not None:
+            data["datasets"] = [item.to_dict() for item in datasets]
+        if description is not None:
+            data["description"] = description
+        if display_name is not None:
+            data["displayName"] = display_name
+        if last_action_date_time is not None:
+            data["lastActionDateTime"] = format_datetime(last_action_date_time)
+        if links is not None:
+            data["links"] = links.to_dict()
+        if locale is not None:
+            data["locale"] = locale
+        if project is not None:
+            data["project"] = project.to_dict()
+        if properties is not None:
+            data["properties"] = properties.to_dict()
+        if self_ is not None:
+            data["self"] = self_
+        if status is not None:
+            data["status"] = status.value
+        if additional_properties:
+            for key, value in additional_properties.items():
+                if key in self._KNOWN:
+                    raise ValueError(f"{key!r} is a field of CustomModel: pass it by its own argument")
+                data[key] = copy_json(value)
+        self._data = data
+        self._cache = {}
+        self._at = None
 
     @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    def base_model(self) -> EntityReference | None:
+        cached = self._cache.get("baseModel", MISSING)
+        if cached is not MISSING:
+            return cast("EntityReference | None", cached)
+        value = self._data.get("baseModel")
+        result = (
+            None
+            if value is None
+            else EntityReference._wrap(expect_object(value, self, "baseModel", None), (self, "baseModel", None))
+        )
+        self._cache["baseModel"] = result
+        return result
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+    @property
+    def created_date_time(self) -> datetime.datetime | None:
+        """The time-stamp when the object was created. The time stamp is encoded as ISO 8601 date and time format
+        ("YYYY-MM-DDThh:mm:ssZ", see https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations)."""
+        cached = self._cache.get("createdDateTime", MISSING)
+        if cached is not MISSING:
+            return cast("datetime.datetime | None", cached)
+        value = self._data.get("createdDateTime")
+        result = None if value is None else parse_datetime(value, self, "createdDateTime", None)
+        self._cache["createdDateTime"] = result
+        return result
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
+    @property
+    def custom_properties(self) -> CustomModelCustomProperties | None:
+        """The custom properties of this entity. The maximum allowed key length is 64 characters, the maximum allowed
+        value length is 256 characters and the count of allowed entries is 10."""
+        cached = self._cache.get("customProperties", MISSING)
+        if cached is not MISSING:
+            return cast("CustomModelCustomProperties | None", cached)
+        value = self._data.get("customProperties")
+        result = (
+            None
+            if value is None
+            else CustomModelCustomProperties._wrap(
+                expect_object(value, self, "customProperties", None), (self, "customProperties", None)
+            )
+        )
+        self._cache["customProperties"] = result
+        return result
 
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
+    @property
+    def datasets(self) -> list[EntityReference] | None:
+        """Datasets used for adaptation."""
+        cached = self._cache.get("datasets", MISSING)
+        if cached is not MISSING:
+            return cast("list[EntityReference] | None", cached)
+        value = self._data.get("datasets")
+        result = (
+            None
+            if value is None
+            else [
+                EntityReference._wrap(expect_object(item, self, "datasets", index), (self, "datasets", index))
+                for index, item in enumerate(expect_list(value, self, "datasets"))
+            ]
+        )
+        self._cache["datasets"] = result
+        return result
 
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    @property
+    def description(self) -> str | None:
+        """The description of the object."""
+        value = self._data.get("description")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        raise field_error(self, "description", "a string", value)
+
+    @property
+    def display_name(self) -> str | None:
+        """The display name of the object."""
+        value = self._data.get("displayName")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        raise field_error(self, "displayName", "a string", value)
+
+    @property
+    def last_action_date_time(self) -> datetime.datetime | None:
+        """The time-stamp when the current status was entered. The time stamp is encoded as ISO 8601 date and time
+        format ("YYYY-MM-DDThh:mm:ssZ", see
+        https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations)."""
+        cached = self._cache.get("lastActionDateTime", MISSING)
+        if cached is not MISSING:
+            return cast("datetime.datetime | None", cached)
+        value = self._data.get("lastActionDateTime")
+        result = None if value is None else parse_datetime(value, self, "lastActionDateTime", None)
+        self._cache["lastActionDateTime"] = result
+        return result
+
+    @property
+    def links(self) -> CustomModelLinks | None:
+        cached = self._cache.get("links", MISSING)
+        if cached is not MISSING:
+            return cast("CustomModelLinks | None", cached)
+        value = self._data.get("links")
+        result = (
+            None
+            if value is None
+            else CustomModelLinks._wrap(expect_object(value, self, "links", None), (self, "links", None))
+        )
+        self._cache["links"] = result
+        return result
+
+    @property
+    def locale(self) -> str | None:
+        """The locale of the contained data."""
+        value = self._data.get("locale")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        raise field_error(self, "locale", "a string", value)
+
+    @property
+    def project(self) -> EntityReference | None:
+        cached = self._cache.get("project", MISSING)
+        if cached is not MISSING:
+            return cast("EntityReference | None", cached)
+        value = self._data.get("project")
+        result = (
+            None
+            if value is None
+            else EntityReference._wrap(expect_object(value, self, "project", None), (self, "project", None))
+        )
+        self._cache["project"] = result
+        return result
+
+    @property
+    def properties(self) -> CustomModelProperties | None:
+        cached = self._cache.get("properties", MISSING)
+        if cached is not MISSING:
+            return cast("CustomModelProperties | None", cached)
+        value = self._data.get("properties")
+        result = (
+            None
+            if value is None
+            else CustomModelProperties._wrap(expect_object(value, self, "properties", None), (self, "properties", None))
+        )
+        self._cache["properties"] = result
+        return result
+
+    @property
+    def self_(self) -> str | None:
+        """The location of this entity."""
+        value = self._data.get("self")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        raise field_error(self, "self", "a string", value)
+
+    @property
+    def status(self) -> Status | None:
+        cached = self._cache.get("status", MISSING)
+        if cached is not MISSING:
+            return cast("Status | None", cached)
+        value = self._data.get("status")
+        result = None if value is None else parse_enum(Status, value, self, "status", None)
+        self._cache["status"] = result
+        return result
+
+    @property
+    def additional_properties(self) -> dict[str, Any]:
+        """The fields the spec does not list, as received."""
+        known = self._KNOWN
+        return {key: value for key, value in self._data.items() if key not in known}
 
 
 from ..models.custom_model_custom_properties import CustomModelCustomProperties  # noqa: E402

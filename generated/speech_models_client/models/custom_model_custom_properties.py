@@ -1,50 +1,44 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import (
+    JsonModel,
+    check_str,
+)
 
-T = TypeVar("T", bound="CustomModelCustomProperties")
 
-
-@_attrs_define
-class CustomModelCustomProperties:
+class CustomModelCustomProperties(JsonModel):
     """The custom properties of this entity. The maximum allowed key length is 64 characters, the maximum allowed value
-    length is 256 characters and the count of allowed entries is 10.
+        length is 256 characters and the count of allowed entries is 10.
 
+    A view of the JSON object the service sent: fields are parsed when read; absent and null read as None;
+        a value of the wrong type raises FieldValueError when read. ``to_dict()`` gives back the JSON received.
     """
 
-    additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(name for name, _ in _FIELDS)
 
-    def to_dict(self) -> dict[str, Any]:
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        custom_model_custom_properties = cls()
-
-        custom_model_custom_properties.additional_properties = d
-        return custom_model_custom_properties
+    def __init__(
+        self,
+        *,
+        additional_properties: Mapping[str, str] | None = None,
+    ) -> None:
+        """Build the model the service would send, from typed values (None leaves a field out)."""
+        data: dict[str, Any] = {}
+        if additional_properties:
+            for key, value in additional_properties.items():
+                if key in self._KNOWN:
+                    raise ValueError(f"{key!r} is a field of CustomModelCustomProperties: pass it by its own argument")
+                data[key] = value
+        self._data = data
+        self._cache = {}
+        self._at = None
 
     @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> str:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: str) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    def additional_properties(self) -> dict[str, str]:
+        """The fields the spec does not list, as received (each checked when this is read)."""
+        known = self._KNOWN
+        return {key: check_str(value, self, key, None) for key, value in self._data.items() if key not in known}

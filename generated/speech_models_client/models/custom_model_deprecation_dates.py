@@ -2,68 +2,61 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, cast
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import (
+    MISSING,
+    JsonModel,
+    copy_json,
+    format_datetime,
+    parse_datetime,
+)
 
-from ..types import UNSET, Unset
 
-T = TypeVar("T", bound="CustomModelDeprecationDates")
+class CustomModelDeprecationDates(JsonModel):
+    """A view of the JSON object the service sent: fields are parsed when read; absent and null read as None;
+    a value of the wrong type raises FieldValueError when read. ``to_dict()`` gives back the JSON received.
 
-
-@_attrs_define
-class CustomModelDeprecationDates:
-    """
     Attributes:
-        transcription_date_time (datetime.datetime | Unset): The date when transcription becomes deprecated.
+        transcription_date_time (datetime.datetime): The date when transcription becomes deprecated.
     """
 
-    transcription_date_time: datetime.datetime | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (("transcriptionDateTime", "transcription_date_time"),)
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(name for name, _ in _FIELDS)
 
-    def to_dict(self) -> dict[str, Any]:
-        transcription_date_time: str | Unset = UNSET
-        if not isinstance(self.transcription_date_time, Unset):
-            transcription_date_time = self.transcription_date_time.isoformat().replace("+00:00", "Z")
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if transcription_date_time is not UNSET:
-            field_dict["transcriptionDateTime"] = transcription_date_time
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        _transcription_date_time = d.pop("transcriptionDateTime", UNSET)
-        transcription_date_time: datetime.datetime | Unset
-        if isinstance(_transcription_date_time, Unset):
-            transcription_date_time = UNSET
-        else:
-            transcription_date_time = datetime.datetime.fromisoformat(_transcription_date_time)
-
-        custom_model_deprecation_dates = cls(
-            transcription_date_time=transcription_date_time,
-        )
-
-        custom_model_deprecation_dates.additional_properties = d
-        return custom_model_deprecation_dates
+    def __init__(
+        self,
+        *,
+        transcription_date_time: datetime.datetime | None = None,
+        additional_properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Build the model the service would send, from typed values (None leaves a field out)."""
+        data: dict[str, Any] = {}
+        if transcription_date_time is not None:
+            data["transcriptionDateTime"] = format_datetime(transcription_date_time)
+        if additional_properties:
+            for key, value in additional_properties.items():
+                if key in self._KNOWN:
+                    raise ValueError(f"{key!r} is a field of CustomModelDeprecationDates: pass it by its own argument")
+                data[key] = copy_json(value)
+        self._data = data
+        self._cache = {}
+        self._at = None
 
     @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    def transcription_date_time(self) -> datetime.datetime | None:
+        """The date when transcription becomes deprecated."""
+        cached = self._cache.get("transcriptionDateTime", MISSING)
+        if cached is not MISSING:
+            return cast("datetime.datetime | None", cached)
+        value = self._data.get("transcriptionDateTime")
+        result = None if value is None else parse_datetime(value, self, "transcriptionDateTime", None)
+        self._cache["transcriptionDateTime"] = result
+        return result
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    @property
+    def additional_properties(self) -> dict[str, Any]:
+        """The fields the spec does not list, as received."""
+        known = self._KNOWN
+        return {key: value for key, value in self._data.items() if key not in known}

@@ -1,115 +1,135 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
-
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from typing import Any, ClassVar, cast
 
 from ..models.output_format_type import OutputFormatType
-from ..types import UNSET, Unset
+from ..types import (
+    MISSING,
+    JsonModel,
+    copy_json,
+    expect_list,
+    field_error,
+    parse_enum,
+)
 
-T = TypeVar("T", bound="CustomModelFeatures")
 
+class CustomModelFeatures(JsonModel):
+    """A view of the JSON object the service sent: fields are parsed when read; absent and null read as None;
+    a value of the wrong type raises FieldValueError when read. ``to_dict()`` gives back the JSON received.
 
-@_attrs_define
-class CustomModelFeatures:
-    """
     Attributes:
-        supported_output_formats (list[OutputFormatType] | Unset): Supported output formats.
-        supports_endpoints (bool | Unset): A value indicating whether creation of endpoints for live transcription is
-            supported.
-        supports_transcriptions_on_speech_containers (bool | Unset): A value indicating whether this model can be used
-            for transcription on speech container. This feature can be added on existing models when it becomes usable on
-            speech container.
-        supports_transcriptions_submit (bool | Unset): A value indicating whether submission of transcription jobs is
-            supported (POST /transcriptions:submit).
-        supports_transcriptions_transcribe (bool | Unset): A value indicating whether the transcribe action is supported
-            (POST /transcriptions:transcribe).
+        supported_output_formats (list[OutputFormatType]): Supported output formats.
+        supports_endpoints (bool): A value indicating whether creation of endpoints for live transcription is supported.
+        supports_transcriptions_on_speech_containers (bool): A value indicating whether this model can be used for transcription on speech container. This
+            feature can be added on existing models when it becomes usable on speech container.
+        supports_transcriptions_submit (bool): A value indicating whether submission of transcription jobs is supported (POST
+            /transcriptions:submit).
+        supports_transcriptions_transcribe (bool): A value indicating whether the transcribe action is supported (POST /transcriptions:transcribe).
     """
 
-    supported_output_formats: list[OutputFormatType] | Unset = UNSET
-    supports_endpoints: bool | Unset = UNSET
-    supports_transcriptions_on_speech_containers: bool | Unset = UNSET
-    supports_transcriptions_submit: bool | Unset = UNSET
-    supports_transcriptions_transcribe: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("supportedOutputFormats", "supported_output_formats"),
+        ("supportsEndpoints", "supports_endpoints"),
+        ("supportsTranscriptionsOnSpeechContainers", "supports_transcriptions_on_speech_containers"),
+        ("supportsTranscriptionsSubmit", "supports_transcriptions_submit"),
+        ("supportsTranscriptionsTranscribe", "supports_transcriptions_transcribe"),
+    )
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(name for name, _ in _FIELDS)
 
-    def to_dict(self) -> dict[str, Any]:
-        supported_output_formats: list[str] | Unset = UNSET
-        if not isinstance(self.supported_output_formats, Unset):
-            supported_output_formats = []
-            for supported_output_formats_item_data in self.supported_output_formats:
-                supported_output_formats_item = supported_output_formats_item_data.value
-                supported_output_formats.append(supported_output_formats_item)
-
-        supports_endpoints = self.supports_endpoints
-
-        supports_transcriptions_on_speech_containers = self.supports_transcriptions_on_speech_containers
-
-        supports_transcriptions_submit = self.supports_transcriptions_submit
-
-        supports_transcriptions_transcribe = self.supports_transcriptions_transcribe
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if supported_output_formats is not UNSET:
-            field_dict["supportedOutputFormats"] = supported_output_formats
-        if supports_endpoints is not UNSET:
-            field_dict["supportsEndpoints"] = supports_endpoints
-        if supports_transcriptions_on_speech_containers is not UNSET:
-            field_dict["supportsTranscriptionsOnSpeechContainers"] = supports_transcriptions_on_speech_containers
-        if supports_transcriptions_submit is not UNSET:
-            field_dict["supportsTranscriptionsSubmit"] = supports_transcriptions_submit
-        if supports_transcriptions_transcribe is not UNSET:
-            field_dict["supportsTranscriptionsTranscribe"] = supports_transcriptions_transcribe
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        _supported_output_formats = d.pop("supportedOutputFormats", UNSET)
-        supported_output_formats: list[OutputFormatType] | Unset = UNSET
-        if _supported_output_formats is not UNSET:
-            supported_output_formats = []
-            for supported_output_formats_item_data in _supported_output_formats:
-                supported_output_formats_item = OutputFormatType(supported_output_formats_item_data)
-
-                supported_output_formats.append(supported_output_formats_item)
-
-        supports_endpoints = d.pop("supportsEndpoints", UNSET)
-
-        supports_transcriptions_on_speech_containers = d.pop("supportsTranscriptionsOnSpeechContainers", UNSET)
-
-        supports_transcriptions_submit = d.pop("supportsTranscriptionsSubmit", UNSET)
-
-        supports_transcriptions_transcribe = d.pop("supportsTranscriptionsTranscribe", UNSET)
-
-        custom_model_features = cls(
-            supported_output_formats=supported_output_formats,
-            supports_endpoints=supports_endpoints,
-            supports_transcriptions_on_speech_containers=supports_transcriptions_on_speech_containers,
-            supports_transcriptions_submit=supports_transcriptions_submit,
-            supports_transcriptions_transcribe=supports_transcriptions_transcribe,
-        )
-
-        custom_model_features.additional_properties = d
-        return custom_model_features
+    def __init__(
+        self,
+        *,
+        supported_output_formats: list[OutputFormatType] | None = None,
+        supports_endpoints: bool | None = None,
+        supports_transcriptions_on_speech_containers: bool | None = None,
+        supports_transcriptions_submit: bool | None = None,
+        supports_transcriptions_transcribe: bool | None = None,
+        additional_properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Build the model the service would send, from typed values (None leaves a field out)."""
+        data: dict[str, Any] = {}
+        if supported_output_formats is not None:
+            data["supportedOutputFormats"] = [item.value for item in supported_output_formats]
+        if supports_endpoints is not None:
+            data["supportsEndpoints"] = supports_endpoints
+        if supports_transcriptions_on_speech_containers is not None:
+            data["supportsTranscriptionsOnSpeechContainers"] = supports_transcriptions_on_speech_containers
+        if supports_transcriptions_submit is not None:
+            data["supportsTranscriptionsSubmit"] = supports_transcriptions_submit
+        if supports_transcriptions_transcribe is not None:
+            data["supportsTranscriptionsTranscribe"] = supports_transcriptions_transcribe
+        if additional_properties:
+            for key, value in additional_properties.items():
+                if key in self._KNOWN:
+                    raise ValueError(f"{key!r} is a field of CustomModelFeatures: pass it by its own argument")
+                data[key] = copy_json(value)
+        self._data = data
+        self._cache = {}
+        self._at = None
 
     @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    def supported_output_formats(self) -> list[OutputFormatType] | None:
+        """Supported output formats."""
+        cached = self._cache.get("supportedOutputFormats", MISSING)
+        if cached is not MISSING:
+            return cast("list[OutputFormatType] | None", cached)
+        value = self._data.get("supportedOutputFormats")
+        result = (
+            None
+            if value is None
+            else [
+                parse_enum(OutputFormatType, item, self, "supportedOutputFormats", index)
+                for index, item in enumerate(expect_list(value, self, "supportedOutputFormats"))
+            ]
+        )
+        self._cache["supportedOutputFormats"] = result
+        return result
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+    @property
+    def supports_endpoints(self) -> bool | None:
+        """A value indicating whether creation of endpoints for live transcription is supported."""
+        value = self._data.get("supportsEndpoints")
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return value
+        raise field_error(self, "supportsEndpoints", "true or false", value)
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
+    @property
+    def supports_transcriptions_on_speech_containers(self) -> bool | None:
+        """A value indicating whether this model can be used for transcription on speech container. This feature can be
+        added on existing models when it becomes usable on speech container."""
+        value = self._data.get("supportsTranscriptionsOnSpeechContainers")
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return value
+        raise field_error(self, "supportsTranscriptionsOnSpeechContainers", "true or false", value)
 
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
+    @property
+    def supports_transcriptions_submit(self) -> bool | None:
+        """A value indicating whether submission of transcription jobs is supported (POST /transcriptions:submit)."""
+        value = self._data.get("supportsTranscriptionsSubmit")
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return value
+        raise field_error(self, "supportsTranscriptionsSubmit", "true or false", value)
 
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    @property
+    def supports_transcriptions_transcribe(self) -> bool | None:
+        """A value indicating whether the transcribe action is supported (POST /transcriptions:transcribe)."""
+        value = self._data.get("supportsTranscriptionsTranscribe")
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return value
+        raise field_error(self, "supportsTranscriptionsTranscribe", "true or false", value)
+
+    @property
+    def additional_properties(self) -> dict[str, Any]:
+        """The fields the spec does not list, as received."""
+        known = self._KNOWN
+        return {key: value for key, value in self._data.items() if key not in known}

@@ -1,81 +1,92 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import (
+    JsonModel,
+    copy_json,
+    field_error,
+)
 
-from ..types import UNSET, Unset
 
-T = TypeVar("T", bound="CustomModelLinks")
+class CustomModelLinks(JsonModel):
+    """A view of the JSON object the service sent: fields are parsed when read; absent and null read as None;
+    a value of the wrong type raises FieldValueError when read. ``to_dict()`` gives back the JSON received.
 
-
-@_attrs_define
-class CustomModelLinks:
-    """
     Attributes:
-        copy (str | Unset): The location to the model copy action. See operation "Models_Copy" for more details.
-        files (str | Unset): The location to get all files of this entity. See operation "Models_ListFiles" for more
-            details.
-        manifest (str | Unset): The location to get a manifest for this model to be used in the on-prem container. See
-            operation "Models_GetCustomModelManifest" for more details.
+        copy (str): The location to the model copy action. See operation "Models_Copy" for more details.
+        files (str): The location to get all files of this entity. See operation "Models_ListFiles" for more details.
+        manifest (str): The location to get a manifest for this model to be used in the on-prem container. See operation
+            "Models_GetCustomModelManifest" for more details.
     """
 
-    copy: str | Unset = UNSET
-    files: str | Unset = UNSET
-    manifest: str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("copy", "copy"),
+        ("files", "files"),
+        ("manifest", "manifest"),
+    )
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(name for name, _ in _FIELDS)
 
-    def to_dict(self) -> dict[str, Any]:
-        copy = self.copy
-
-        files = self.files
-
-        manifest = self.manifest
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if copy is not UNSET:
-            field_dict["copy"] = copy
-        if files is not UNSET:
-            field_dict["files"] = files
-        if manifest is not UNSET:
-            field_dict["manifest"] = manifest
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        copy = d.pop("copy", UNSET)
-
-        files = d.pop("files", UNSET)
-
-        manifest = d.pop("manifest", UNSET)
-
-        custom_model_links = cls(
-            copy=copy,
-            files=files,
-            manifest=manifest,
-        )
-
-        custom_model_links.additional_properties = d
-        return custom_model_links
+    def __init__(
+        self,
+        *,
+        copy: str | None = None,
+        files: str | None = None,
+        manifest: str | None = None,
+        additional_properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Build the model the service would send, from typed values (None leaves a field out)."""
+        data: dict[str, Any] = {}
+        if copy is not None:
+            data["copy"] = copy
+        if files is not None:
+            data["files"] = files
+        if manifest is not None:
+            data["manifest"] = manifest
+        if additional_properties:
+            for key, value in additional_properties.items():
+                if key in self._KNOWN:
+                    raise ValueError(f"{key!r} is a field of CustomModelLinks: pass it by its own argument")
+                data[key] = copy_json(value)
+        self._data = data
+        self._cache = {}
+        self._at = None
 
     @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    def copy(self) -> str | None:
+        """The location to the model copy action. See operation "Models_Copy" for more details."""
+        value = self._data.get("copy")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        raise field_error(self, "copy", "a string", value)
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+    @property
+    def files(self) -> str | None:
+        """The location to get all files of this entity. See operation "Models_ListFiles" for more details."""
+        value = self._data.get("files")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        raise field_error(self, "files", "a string", value)
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
+    @property
+    def manifest(self) -> str | None:
+        """The location to get a manifest for this model to be used in the on-prem container. See operation
+        "Models_GetCustomModelManifest" for more details."""
+        value = self._data.get("manifest")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        raise field_error(self, "manifest", "a string", value)
 
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    @property
+    def additional_properties(self) -> dict[str, Any]:
+        """The fields the spec does not list, as received."""
+        known = self._KNOWN
+        return {key: value for key, value in self._data.items() if key not in known}

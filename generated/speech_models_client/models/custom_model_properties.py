@@ -1,115 +1,130 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, cast
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import (
+    MISSING,
+    JsonModel,
+    copy_json,
+    expect_object,
+    field_error,
+)
 
-from ..types import UNSET, Unset
 
-T = TypeVar("T", bound="CustomModelProperties")
+class CustomModelProperties(JsonModel):
+    """A view of the JSON object the service sent: fields are parsed when read; absent and null read as None;
+    a value of the wrong type raises FieldValueError when read. ``to_dict()`` gives back the JSON received.
 
-
-@_attrs_define
-class CustomModelProperties:
-    """
     Attributes:
-        custom_model_weight_percent (int | Unset): The weight of custom model between 1 (1% custom model and 99% base
-            model) and 100 (100% custom model and 0% base model). When this property is not set, the service chooses a
-            suitable value (get the model to retrieve the selected weight). Start without using this property. If needed,
-            choose a larger (or smaller) weight to increase (or decrease) the impact of the custom model.
-        deprecation_dates (CustomModelDeprecationDates | Unset):
-        error (EntityError | Unset):
-        features (CustomModelFeatures | Unset):
+        custom_model_weight_percent (int): The weight of custom model between 1 (1% custom model and 99% base model) and 100 (100% custom model
+            and 0% base model). When this property is not set, the service chooses a suitable value (get the
+            model to retrieve the selected weight). Start without using this property. If needed, choose a
+            larger (or smaller) weight to increase (or decrease) the impact of the custom model.
+        deprecation_dates (CustomModelDeprecationDates):
+        error (EntityError):
+        features (CustomModelFeatures):
     """
 
-    custom_model_weight_percent: int | Unset = UNSET
-    deprecation_dates: CustomModelDeprecationDates | Unset = UNSET
-    error: EntityError | Unset = UNSET
-    features: CustomModelFeatures | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("customModelWeightPercent", "custom_model_weight_percent"),
+        ("deprecationDates", "deprecation_dates"),
+        ("error", "error"),
+        ("features", "features"),
+    )
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(name for name, _ in _FIELDS)
 
-    def to_dict(self) -> dict[str, Any]:
-        custom_model_weight_percent = self.custom_model_weight_percent
-
-        deprecation_dates: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.deprecation_dates, Unset):
-            deprecation_dates = self.deprecation_dates.to_dict()
-
-        error: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.error, Unset):
-            error = self.error.to_dict()
-
-        features: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.features, Unset):
-            features = self.features.to_dict()
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if custom_model_weight_percent is not UNSET:
-            field_dict["customModelWeightPercent"] = custom_model_weight_percent
-        if deprecation_dates is not UNSET:
-            field_dict["deprecationDates"] = deprecation_dates
-        if error is not UNSET:
-            field_dict["error"] = error
-        if features is not UNSET:
-            field_dict["features"] = features
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        custom_model_weight_percent = d.pop("customModelWeightPercent", UNSET)
-
-        _deprecation_dates = d.pop("deprecationDates", UNSET)
-        deprecation_dates: CustomModelDeprecationDates | Unset
-        if isinstance(_deprecation_dates, Unset):
-            deprecation_dates = UNSET
-        else:
-            deprecation_dates = CustomModelDeprecationDates.from_dict(_deprecation_dates)
-
-        _error = d.pop("error", UNSET)
-        error: EntityError | Unset
-        if isinstance(_error, Unset):
-            error = UNSET
-        else:
-            error = EntityError.from_dict(_error)
-
-        _features = d.pop("features", UNSET)
-        features: CustomModelFeatures | Unset
-        if isinstance(_features, Unset):
-            features = UNSET
-        else:
-            features = CustomModelFeatures.from_dict(_features)
-
-        custom_model_properties = cls(
-            custom_model_weight_percent=custom_model_weight_percent,
-            deprecation_dates=deprecation_dates,
-            error=error,
-            features=features,
-        )
-
-        custom_model_properties.additional_properties = d
-        return custom_model_properties
+    def __init__(
+        self,
+        *,
+        custom_model_weight_percent: int | None = None,
+        deprecation_dates: CustomModelDeprecationDates | None = None,
+        error: EntityError | None = None,
+        features: CustomModelFeatures | None = None,
+        additional_properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Build the model the service would send, from typed values (None leaves a field out)."""
+        data: dict[str, Any] = {}
+        if custom_model_weight_percent is not None:
+            data["customModelWeightPercent"] = custom_model_weight_percent
+        if deprecation_dates is not None:
+            data["deprecationDates"] = deprecation_dates.to_dict()
+        if error is not None:
+            data["error"] = error.to_dict()
+        if features is not None:
+            data["features"] = features.to_dict()
+        if additional_properties:
+            for key, value in additional_properties.items():
+                if key in self._KNOWN:
+                    raise ValueError(f"{key!r} is a field of CustomModelProperties: pass it by its own argument")
+                data[key] = copy_json(value)
+        self._data = data
+        self._cache = {}
+        self._at = None
 
     @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    def custom_model_weight_percent(self) -> int | None:
+        """The weight of custom model between 1 (1% custom model and 99% base model) and 100 (100% custom model and 0%
+        base model). When this property is not set, the service chooses a suitable value (get the model to retrieve
+        the selected weight). Start without using this property. If needed, choose a larger (or smaller) weight to
+        increase (or decrease) the impact of the custom model."""
+        value = self._data.get("customModelWeightPercent")
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise field_error(self, "customModelWeightPercent", "an integer", value)
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+    @property
+    def deprecation_dates(self) -> CustomModelDeprecationDates | None:
+        cached = self._cache.get("deprecationDates", MISSING)
+        if cached is not MISSING:
+            return cast("CustomModelDeprecationDates | None", cached)
+        value = self._data.get("deprecationDates")
+        result = (
+            None
+            if value is None
+            else CustomModelDeprecationDates._wrap(
+                expect_object(value, self, "deprecationDates", None), (self, "deprecationDates", None)
+            )
+        )
+        self._cache["deprecationDates"] = result
+        return result
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
+    @property
+    def error(self) -> EntityError | None:
+        cached = self._cache.get("error", MISSING)
+        if cached is not MISSING:
+            return cast("EntityError | None", cached)
+        value = self._data.get("error")
+        result = (
+            None
+            if value is None
+            else EntityError._wrap(expect_object(value, self, "error", None), (self, "error", None))
+        )
+        self._cache["error"] = result
+        return result
 
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
+    @property
+    def features(self) -> CustomModelFeatures | None:
+        cached = self._cache.get("features", MISSING)
+        if cached is not MISSING:
+            return cast("CustomModelFeatures | None", cached)
+        value = self._data.get("features")
+        result = (
+            None
+            if value is None
+            else CustomModelFeatures._wrap(expect_object(value, self, "features", None), (self, "features", None))
+        )
+        self._cache["features"] = result
+        return result
 
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    @property
+    def additional_properties(self) -> dict[str, Any]:
+        """The fields the spec does not list, as received."""
+        known = self._KNOWN
+        return {key: value for key, value in self._data.items() if key not in known}
 
 
 from ..models.custom_model_deprecation_dates import CustomModelDeprecationDates  # noqa: E402

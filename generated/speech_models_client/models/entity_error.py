@@ -1,70 +1,75 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import (
+    JsonModel,
+    copy_json,
+    field_error,
+)
 
-from ..types import UNSET, Unset
 
-T = TypeVar("T", bound="EntityError")
+class EntityError(JsonModel):
+    """A view of the JSON object the service sent: fields are parsed when read; absent and null read as None;
+    a value of the wrong type raises FieldValueError when read. ``to_dict()`` gives back the JSON received.
 
-
-@_attrs_define
-class EntityError:
-    """
     Attributes:
-        code (str | Unset): The code of this error.
-        message (str | Unset): The message for this error.
+        code (str): The code of this error.
+        message (str): The message for this error.
     """
 
-    code: str | Unset = UNSET
-    message: str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("code", "code"),
+        ("message", "message"),
+    )
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(name for name, _ in _FIELDS)
 
-    def to_dict(self) -> dict[str, Any]:
-        code = self.code
-
-        message = self.message
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if code is not UNSET:
-            field_dict["code"] = code
-        if message is not UNSET:
-            field_dict["message"] = message
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        code = d.pop("code", UNSET)
-
-        message = d.pop("message", UNSET)
-
-        entity_error = cls(
-            code=code,
-            message=message,
-        )
-
-        entity_error.additional_properties = d
-        return entity_error
+    def __init__(
+        self,
+        *,
+        code: str | None = None,
+        message: str | None = None,
+        additional_properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Build the model the service would send, from typed values (None leaves a field out)."""
+        data: dict[str, Any] = {}
+        if code is not None:
+            data["code"] = code
+        if message is not None:
+            data["message"] = message
+        if additional_properties:
+            for key, value in additional_properties.items():
+                if key in self._KNOWN:
+                    raise ValueError(f"{key!r} is a field of EntityError: pass it by its own argument")
+                data[key] = copy_json(value)
+        self._data = data
+        self._cache = {}
+        self._at = None
 
     @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    def code(self) -> str | None:
+        """The code of this error."""
+        value = self._data.get("code")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        raise field_error(self, "code", "a string", value)
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+    @property
+    def message(self) -> str | None:
+        """The message for this error."""
+        value = self._data.get("message")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        raise field_error(self, "message", "a string", value)
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    @property
+    def additional_properties(self) -> dict[str, Any]:
+        """The fields the spec does not list, as received."""
+        known = self._KNOWN
+        return {key: value for key, value in self._data.items() if key not in known}

@@ -1,61 +1,58 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import (
+    JsonModel,
+    copy_json,
+    field_error,
+)
 
-from ..types import UNSET, Unset
 
-T = TypeVar("T", bound="EntityReference")
+class EntityReference(JsonModel):
+    """A view of the JSON object the service sent: fields are parsed when read; absent and null read as None;
+    a value of the wrong type raises FieldValueError when read. ``to_dict()`` gives back the JSON received.
 
-
-@_attrs_define
-class EntityReference:
-    """
     Attributes:
-        self_ (str | Unset): The location of the referenced entity.
+        self_ (str): The location of the referenced entity.
     """
 
-    self_: str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (("self", "self_"),)
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(name for name, _ in _FIELDS)
 
-    def to_dict(self) -> dict[str, Any]:
-        self_ = self.self_
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if self_ is not UNSET:
-            field_dict["self"] = self_
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        self_ = d.pop("self", UNSET)
-
-        entity_reference = cls(
-            self_=self_,
-        )
-
-        entity_reference.additional_properties = d
-        return entity_reference
+    def __init__(
+        self,
+        *,
+        self_: str | None = None,
+        additional_properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Build the model the service would send, from typed values (None leaves a field out)."""
+        data: dict[str, Any] = {}
+        if self_ is not None:
+            data["self"] = self_
+        if additional_properties:
+            for key, value in additional_properties.items():
+                if key in self._KNOWN:
+                    raise ValueError(f"{key!r} is a field of EntityReference: pass it by its own argument")
+                data[key] = copy_json(value)
+        self._data = data
+        self._cache = {}
+        self._at = None
 
     @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    def self_(self) -> str | None:
+        """The location of the referenced entity."""
+        value = self._data.get("self")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        raise field_error(self, "self", "a string", value)
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    @property
+    def additional_properties(self) -> dict[str, Any]:
+        """The fields the spec does not list, as received."""
+        known = self._KNOWN
+        return {key: value for key, value in self._data.items() if key not in known}

@@ -1,123 +1,137 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
-
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from typing import Any, ClassVar, cast
 
 from ..models.detailed_error_code import DetailedErrorCode
-from ..types import UNSET, Unset
+from ..types import (
+    MISSING,
+    JsonModel,
+    copy_json,
+    expect_object,
+    field_error,
+    parse_enum,
+)
 
-T = TypeVar("T", bound="InnerError")
 
+class InnerError(JsonModel):
+    """A view of the JSON object the service sent: fields are parsed when read; absent and null read as None;
+    a value of the wrong type raises FieldValueError when read. ``to_dict()`` gives back the JSON received.
 
-@_attrs_define
-class InnerError:
-    """
     Attributes:
-        code (DetailedErrorCode | Unset):
-        details (InnerErrorDetails | Unset): Additional supportive details regarding the error and/or expected policies.
-        inner_error (InnerError | Unset):
-        message (str | Unset): High level error message.
-        target (str | Unset): The source of the error. For example it would be "documents" or "document id" in case of
-            invalid document.
+        code (DetailedErrorCode):
+        details (InnerErrorDetails): Additional supportive details regarding the error and/or expected policies.
+        inner_error (InnerError):
+        message (str): High level error message.
+        target (str): The source of the error. For example it would be "documents" or "document id" in case of invalid
+            document.
     """
 
-    code: DetailedErrorCode | Unset = UNSET
-    details: InnerErrorDetails | Unset = UNSET
-    inner_error: InnerError | Unset = UNSET
-    message: str | Unset = UNSET
-    target: str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("code", "code"),
+        ("details", "details"),
+        ("innerError", "inner_error"),
+        ("message", "message"),
+        ("target", "target"),
+    )
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(name for name, _ in _FIELDS)
 
-    def to_dict(self) -> dict[str, Any]:
-        code: str | Unset = UNSET
-        if not isinstance(self.code, Unset):
-            code = self.code.value
-
-        details: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.details, Unset):
-            details = self.details.to_dict()
-
-        inner_error: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.inner_error, Unset):
-            inner_error = self.inner_error.to_dict()
-
-        message = self.message
-
-        target = self.target
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if code is not UNSET:
-            field_dict["code"] = code
-        if details is not UNSET:
-            field_dict["details"] = details
-        if inner_error is not UNSET:
-            field_dict["innerError"] = inner_error
-        if message is not UNSET:
-            field_dict["message"] = message
-        if target is not UNSET:
-            field_dict["target"] = target
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        _code = d.pop("code", UNSET)
-        code: DetailedErrorCode | Unset
-        if isinstance(_code, Unset):
-            code = UNSET
-        else:
-            code = DetailedErrorCode(_code)
-
-        _details = d.pop("details", UNSET)
-        details: InnerErrorDetails | Unset
-        if isinstance(_details, Unset):
-            details = UNSET
-        else:
-            details = InnerErrorDetails.from_dict(_details)
-
-        _inner_error = d.pop("innerError", UNSET)
-        inner_error: InnerError | Unset
-        if isinstance(_inner_error, Unset):
-            inner_error = UNSET
-        else:
-            inner_error = InnerError.from_dict(_inner_error)
-
-        message = d.pop("message", UNSET)
-
-        target = d.pop("target", UNSET)
-
-        inner_error = cls(
-            code=code,
-            details=details,
-            inner_error=inner_error,
-            message=message,
-            target=target,
-        )
-
-        inner_error.additional_properties = d
-        return inner_error
+    def __init__(
+        self,
+        *,
+        code: DetailedErrorCode | None = None,
+        details: InnerErrorDetails | None = None,
+        inner_error: InnerError | None = None,
+        message: str | None = None,
+        target: str | None = None,
+        additional_properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Build the model the service would send, from typed values (None leaves a field out)."""
+        data: dict[str, Any] = {}
+        if code is not None:
+            data["code"] = code.value
+        if details is not None:
+            data["details"] = details.to_dict()
+        if inner_error is not None:
+            data["innerError"] = inner_error.to_dict()
+        if message is not None:
+            data["message"] = message
+        if target is not None:
+            data["target"] = target
+        if additional_properties:
+            for key, value in additional_properties.items():
+                if key in self._KNOWN:
+                    raise ValueError(f"{key!r} is a field of InnerError: pass it by its own argument")
+                data[key] = copy_json(value)
+        self._data = data
+        self._cache = {}
+        self._at = None
 
     @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    def code(self) -> DetailedErrorCode | None:
+        cached = self._cache.get("code", MISSING)
+        if cached is not MISSING:
+            return cast("DetailedErrorCode | None", cached)
+        value = self._data.get("code")
+        result = None if value is None else parse_enum(DetailedErrorCode, value, self, "code", None)
+        self._cache["code"] = result
+        return result
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+    @property
+    def details(self) -> InnerErrorDetails | None:
+        """Additional supportive details regarding the error and/or expected policies."""
+        cached = self._cache.get("details", MISSING)
+        if cached is not MISSING:
+            return cast("InnerErrorDetails | None", cached)
+        value = self._data.get("details")
+        result = (
+            None
+            if value is None
+            else InnerErrorDetails._wrap(expect_object(value, self, "details", None), (self, "details", None))
+        )
+        self._cache["details"] = result
+        return result
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
+    @property
+    def inner_error(self) -> InnerError | None:
+        cached = self._cache.get("innerError", MISSING)
+        if cached is not MISSING:
+            return cast("InnerError | None", cached)
+        value = self._data.get("innerError")
+        result = (
+            None
+            if value is None
+            else InnerError._wrap(expect_object(value, self, "innerError", None), (self, "innerError", None))
+        )
+        self._cache["innerError"] = result
+        return result
 
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
+    @property
+    def message(self) -> str | None:
+        """High level error message."""
+        value = self._data.get("message")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        raise field_error(self, "message", "a string", value)
 
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    @property
+    def target(self) -> str | None:
+        """The source of the error. For example it would be "documents" or "document id" in case of invalid document."""
+        value = self._data.get("target")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        raise field_error(self, "target", "a string", value)
+
+    @property
+    def additional_properties(self) -> dict[str, Any]:
+        """The fields the spec does not list, as received."""
+        known = self._KNOWN
+        return {key: value for key, value in self._data.items() if key not in known}
 
 
 from ..models.inner_error_details import InnerErrorDetails  # noqa: E402

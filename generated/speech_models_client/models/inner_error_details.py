@@ -1,47 +1,43 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import (
+    JsonModel,
+    copy_json,
+)
 
-T = TypeVar("T", bound="InnerErrorDetails")
 
+class InnerErrorDetails(JsonModel):
+    """Additional supportive details regarding the error and/or expected policies.
 
-@_attrs_define
-class InnerErrorDetails:
-    """Additional supportive details regarding the error and/or expected policies."""
+    A view of the JSON object the service sent: fields are parsed when read; absent and null read as None;
+        a value of the wrong type raises FieldValueError when read. ``to_dict()`` gives back the JSON received.
+    """
 
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(name for name, _ in _FIELDS)
 
-    def to_dict(self) -> dict[str, Any]:
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        inner_error_details = cls()
-
-        inner_error_details.additional_properties = d
-        return inner_error_details
+    def __init__(
+        self,
+        *,
+        additional_properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Build the model the service would send, from typed values (None leaves a field out)."""
+        data: dict[str, Any] = {}
+        if additional_properties:
+            for key, value in additional_properties.items():
+                if key in self._KNOWN:
+                    raise ValueError(f"{key!r} is a field of InnerErrorDetails: pass it by its own argument")
+                data[key] = copy_json(value)
+        self._data = data
+        self._cache = {}
+        self._at = None
 
     @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    def additional_properties(self) -> dict[str, Any]:
+        """The fields the spec does not list, as received."""
+        known = self._KNOWN
+        return {key: value for key, value in self._data.items() if key not in known}

@@ -1,101 +1,95 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, cast
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import (
+    MISSING,
+    JsonModel,
+    copy_json,
+    expect_list,
+    expect_object,
+    field_error,
+)
 
-from ..types import UNSET, Unset
 
-T = TypeVar("T", bound="PaginatedCustomModels")
+class PaginatedCustomModels(JsonModel):
+    """A view of the JSON object the service sent: fields are parsed when read; absent and null read as None;
+    a value of the wrong type raises FieldValueError when read. ``to_dict()`` gives back the JSON received.
 
-
-@_attrs_define
-class PaginatedCustomModels:
-    """
     Attributes:
-        next_link (None | str | Unset): A link to the next set of paginated results if there are more entities
-            available; otherwise null.
-        values (list[CustomModel] | Unset): A list of entities limited by either the passed query parameters 'skip' and
-            'top' or their default values. When iterating through a list using pagination and deleting entities in parallel,
-            some entities will be skipped in the results. It's recommended to build a list on the client and delete after
-            the fetching of the complete list.
+        next_link (str): A link to the next set of paginated results if there are more entities available; otherwise null.
+        values (list[CustomModel]): A list of entities limited by either the passed query parameters 'skip' and 'top' or their default
+            values. When iterating through a list using pagination and deleting entities in parallel, some
+            entities will be skipped in the results. It's recommended to build a list on the client and delete
+            after the fetching of the complete list.
     """
 
-    next_link: None | str | Unset = UNSET
-    values: list[CustomModel] | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("@nextLink", "next_link"),
+        ("values", "values"),
+    )
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(name for name, _ in _FIELDS)
 
-    def to_dict(self) -> dict[str, Any]:
-        next_link: None | str | Unset
-        if isinstance(self.next_link, Unset):
-            next_link = UNSET
-        else:
-            next_link = self.next_link
-
-        values: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.values, Unset):
-            values = []
-            for values_item_data in self.values:
-                values_item = values_item_data.to_dict()
-                values.append(values_item)
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if next_link is not UNSET:
-            field_dict["@nextLink"] = next_link
-        if values is not UNSET:
-            field_dict["values"] = values
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
-        def _parse_next_link(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        next_link = _parse_next_link(d.pop("@nextLink", UNSET))
-
-        _values = d.pop("values", UNSET)
-        values: list[CustomModel] | Unset = UNSET
-        if _values is not UNSET:
-            values = []
-            for values_item_data in _values:
-                values_item = CustomModel.from_dict(values_item_data)
-
-                values.append(values_item)
-
-        paginated_custom_models = cls(
-            next_link=next_link,
-            values=values,
-        )
-
-        paginated_custom_models.additional_properties = d
-        return paginated_custom_models
+    def __init__(
+        self,
+        *,
+        next_link: str | None = None,
+        values: list[CustomModel] | None = None,
+        additional_properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Build the model the service would send, from typed values (None leaves a field out)."""
+        data: dict[str, Any] = {}
+        if next_link is not None:
+            data["@nextLink"] = next_link
+        if values is not None:
+            data["values"] = [item.to_dict() for item in values]
+        if additional_properties:
+            for key, value in additional_properties.items():
+                if key in self._KNOWN:
+                    raise ValueError(f"{key!r} is a field of PaginatedCustomModels: pass it by its own argument")
+                data[key] = copy_json(value)
+        self._data = data
+        self._cache = {}
+        self._at = None
 
     @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    def next_link(self) -> str | None:
+        """A link to the next set of paginated results if there are more entities available; otherwise null."""
+        value = self._data.get("@nextLink")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        raise field_error(self, "@nextLink", "a string", value)
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+    @property
+    def values(self) -> list[CustomModel] | None:
+        """A list of entities limited by either the passed query parameters 'skip' and 'top' or their default values.
+        When iterating through a list using pagination and deleting entities in parallel, some entities will be
+        skipped in the results. It's recommended to build a list on the client and delete after the fetching of the
+        complete list."""
+        cached = self._cache.get("values", MISSING)
+        if cached is not MISSING:
+            return cast("list[CustomModel] | None", cached)
+        value = self._data.get("values")
+        result = (
+            None
+            if value is None
+            else [
+                CustomModel._wrap(expect_object(item, self, "values", index), (self, "values", index))
+                for index, item in enumerate(expect_list(value, self, "values"))
+            ]
+        )
+        self._cache["values"] = result
+        return result
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    @property
+    def additional_properties(self) -> dict[str, Any]:
+        """The fields the spec does not list, as received."""
+        known = self._KNOWN
+        return {key: value for key, value in self._data.items() if key not in known}
 
 
 from ..models.custom_model import CustomModel  # noqa: E402
