@@ -45,8 +45,8 @@ build: $(STAMP)  ## wheel and sdist into $(DIST)/ with the pinned build backend,
 publish: build  ## upload $(DIST)/ to TWINE_REPOSITORY_URL as TWINE_USERNAME / TWINE_PASSWORD
 	$(PY) scripts/publish.py $(DIST)
 
-bench: $(STAMP)  ## pagination throughput and memory against raw httpx (prints figures; see docs/benchmarks.md)
-	$(PY) benchmarks/bench.py
+bench: $(STAMP)  ## throughput against the raw httpx floors and memory (BEFORE=<git ref> times that SDK too)
+	$(PY) benchmarks/bench.py $(if $(BEFORE),--before $(BEFORE))
 
 lint: $(STAMP)  ## ruff lint and format check of the hand-written code
 	$(BIN)/ruff check .

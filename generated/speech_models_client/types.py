@@ -69,13 +69,11 @@ E = TypeVar("E", bound=_Enum)
 def json_path(model: _Any, key: str | int | None = None) -> str:
     """Where `key` of `model` sits in the JSON the outermost model was parsed from: ``values[3].properties``."""
     parts: list[str | int] = [] if key is None else [key]
-    at = model._at
-    while at is not None:
-        parent, name, index = at
-        if index is not None:
-            parts.append(index)
-        parts.append(name)
-        at = parent._at
+    while model._parent is not None:
+        if model._index is not None:
+            parts.append(model._index)
+        parts.append(model._field)
+        model = model._parent
     text = ""
     for part in reversed(parts):
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
@@ -160,33 +158,40 @@ def copy_json(value: _Any) -> _Any:
     return value
 
 
+_new = object.__new__
+
+
 class JsonModel:
     """What every dict-backed model shares: the JSON object it wraps, the cache of parsed fields, where it sits in
     the JSON it was parsed from, and equality, repr, pickling and the mapping interface of unlisted fields."""
 
-    __slots__ = ("_at", "_cache", "_data")
+    __slots__ = ("_cache", "_data", "_field", "_index", "_parent")
     _FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
     _KNOWN: ClassVar[frozenset[str]] = frozenset()
 
     _data: dict[str, _Any]
-    _cache: dict[str, _Any]
-    _at: tuple[_Any, str, int | None] | None
+    _cache: dict[str, _Any] | None  # made when a parsed value is first cached
+    _parent: "JsonModel | None"  # the model this one was read from (for the JSON path in errors), its field, index
+    _field: str
+    _index: int | None
 
     @classmethod
-    def _wrap(cls, data: dict[str, _Any], at: tuple[_Any, str, int | None] | None) -> Self:
-        self = object.__new__(cls)
+    def _wrap(cls, data: dict[str, _Any], parent: "JsonModel | None", field: str, index: int | None) -> Self:
+        self = _new(cls)
         self._data = data
-        self._cache = {}
-        self._at = at
+        self._cache = None
+        self._parent = parent
+        self._field = field
+        self._index = index
         return self
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, _Any]) -> Self:
         """Wrap a JSON object; no field is parsed until it is read. The dict is held, not copied."""
         if isinstance(src_dict, dict):
-            return cls._wrap(src_dict, None)
+            return cls._wrap(src_dict, None, "", None)
         if isinstance(src_dict, Mapping):
-            return cls._wrap(dict(src_dict), None)
+            return cls._wrap(dict(src_dict), None, "", None)
         raise FieldValueError(cls.__name__, "(root)", "a JSON object", src_dict)
 
     def to_dict(self) -> dict[str, _Any]:

@@ -113,69 +113,92 @@ class CustomModel(JsonModel):
                     raise ValueError(f"{key!r} is a field of CustomModel: pass it by its own argument")
                 data[key] = copy_json(value)
         self._data = data
-        self._cache = {}
-        self._at = None
+        self._cache = None
+        self._parent = None
+        self._field = ""
+        self._index = None
 
     @property
     def base_model(self) -> EntityReference | None:
-        cached = self._cache.get("baseModel", MISSING)
-        if cached is not MISSING:
-            return cast("EntityReference | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("baseModel", MISSING)
+            if cached is not MISSING:
+                return cast("EntityReference | None", cached)
         value = self._data.get("baseModel")
         result = (
             None
             if value is None
-            else EntityReference._wrap(expect_object(value, self, "baseModel", None), (self, "baseModel", None))
+            else EntityReference._wrap(expect_object(value, self, "baseModel", None), self, "baseModel", None)
         )
-        self._cache["baseModel"] = result
+        cache["baseModel"] = result
         return result
 
     @property
     def created_date_time(self) -> datetime.datetime | None:
         """The time-stamp when the object was created. The time stamp is encoded as ISO 8601 date and time format
         ("YYYY-MM-DDThh:mm:ssZ", see https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations)."""
-        cached = self._cache.get("createdDateTime", MISSING)
-        if cached is not MISSING:
-            return cast("datetime.datetime | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("createdDateTime", MISSING)
+            if cached is not MISSING:
+                return cast("datetime.datetime | None", cached)
         value = self._data.get("createdDateTime")
         result = None if value is None else parse_datetime(value, self, "createdDateTime", None)
-        self._cache["createdDateTime"] = result
+        cache["createdDateTime"] = result
         return result
 
     @property
     def custom_properties(self) -> CustomModelCustomProperties | None:
         """The custom properties of this entity. The maximum allowed key length is 64 characters, the maximum allowed
         value length is 256 characters and the count of allowed entries is 10."""
-        cached = self._cache.get("customProperties", MISSING)
-        if cached is not MISSING:
-            return cast("CustomModelCustomProperties | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("customProperties", MISSING)
+            if cached is not MISSING:
+                return cast("CustomModelCustomProperties | None", cached)
         value = self._data.get("customProperties")
         result = (
             None
             if value is None
             else CustomModelCustomProperties._wrap(
-                expect_object(value, self, "customProperties", None), (self, "customProperties", None)
+                expect_object(value, self, "customProperties", None), self, "customProperties", None
             )
         )
-        self._cache["customProperties"] = result
+        cache["customProperties"] = result
         return result
 
     @property
     def datasets(self) -> list[EntityReference] | None:
         """Datasets used for adaptation."""
-        cached = self._cache.get("datasets", MISSING)
-        if cached is not MISSING:
-            return cast("list[EntityReference] | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("datasets", MISSING)
+            if cached is not MISSING:
+                return cast("list[EntityReference] | None", cached)
         value = self._data.get("datasets")
         result = (
             None
             if value is None
             else [
-                EntityReference._wrap(expect_object(item, self, "datasets", index), (self, "datasets", index))
+                EntityReference._wrap(
+                    item if isinstance(item, dict) else expect_object(item, self, "datasets", index),
+                    self,
+                    "datasets",
+                    index,
+                )
                 for index, item in enumerate(expect_list(value, self, "datasets"))
             ]
         )
-        self._cache["datasets"] = result
+        cache["datasets"] = result
         return result
 
     @property
@@ -203,26 +226,34 @@ class CustomModel(JsonModel):
         """The time-stamp when the current status was entered. The time stamp is encoded as ISO 8601 date and time
         format ("YYYY-MM-DDThh:mm:ssZ", see
         https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations)."""
-        cached = self._cache.get("lastActionDateTime", MISSING)
-        if cached is not MISSING:
-            return cast("datetime.datetime | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("lastActionDateTime", MISSING)
+            if cached is not MISSING:
+                return cast("datetime.datetime | None", cached)
         value = self._data.get("lastActionDateTime")
         result = None if value is None else parse_datetime(value, self, "lastActionDateTime", None)
-        self._cache["lastActionDateTime"] = result
+        cache["lastActionDateTime"] = result
         return result
 
     @property
     def links(self) -> CustomModelLinks | None:
-        cached = self._cache.get("links", MISSING)
-        if cached is not MISSING:
-            return cast("CustomModelLinks | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("links", MISSING)
+            if cached is not MISSING:
+                return cast("CustomModelLinks | None", cached)
         value = self._data.get("links")
         result = (
             None
             if value is None
-            else CustomModelLinks._wrap(expect_object(value, self, "links", None), (self, "links", None))
+            else CustomModelLinks._wrap(expect_object(value, self, "links", None), self, "links", None)
         )
-        self._cache["links"] = result
+        cache["links"] = result
         return result
 
     @property
@@ -237,30 +268,38 @@ class CustomModel(JsonModel):
 
     @property
     def project(self) -> EntityReference | None:
-        cached = self._cache.get("project", MISSING)
-        if cached is not MISSING:
-            return cast("EntityReference | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("project", MISSING)
+            if cached is not MISSING:
+                return cast("EntityReference | None", cached)
         value = self._data.get("project")
         result = (
             None
             if value is None
-            else EntityReference._wrap(expect_object(value, self, "project", None), (self, "project", None))
+            else EntityReference._wrap(expect_object(value, self, "project", None), self, "project", None)
         )
-        self._cache["project"] = result
+        cache["project"] = result
         return result
 
     @property
     def properties(self) -> CustomModelProperties | None:
-        cached = self._cache.get("properties", MISSING)
-        if cached is not MISSING:
-            return cast("CustomModelProperties | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("properties", MISSING)
+            if cached is not MISSING:
+                return cast("CustomModelProperties | None", cached)
         value = self._data.get("properties")
         result = (
             None
             if value is None
-            else CustomModelProperties._wrap(expect_object(value, self, "properties", None), (self, "properties", None))
+            else CustomModelProperties._wrap(expect_object(value, self, "properties", None), self, "properties", None)
         )
-        self._cache["properties"] = result
+        cache["properties"] = result
         return result
 
     @property
@@ -275,13 +314,13 @@ class CustomModel(JsonModel):
 
     @property
     def status(self) -> Status | None:
-        cached = self._cache.get("status", MISSING)
-        if cached is not MISSING:
-            return cast("Status | None", cached)
         value = self._data.get("status")
-        result = None if value is None else parse_enum(Status, value, self, "status", None)
-        self._cache["status"] = result
-        return result
+        if value is None:
+            return None
+        try:  # a known value: its member, without the Enum constructor's cost
+            return cast(Status, Status._value2member_map_[value])
+        except (KeyError, TypeError):
+            return parse_enum(Status, value, self, "status", None)
 
     @property
     def additional_properties(self) -> dict[str, Any]:

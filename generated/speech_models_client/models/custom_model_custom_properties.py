@@ -34,8 +34,10 @@ class CustomModelCustomProperties(JsonModel):
                     raise ValueError(f"{key!r} is a field of CustomModelCustomProperties: pass it by its own argument")
                 data[key] = value
         self._data = data
-        self._cache = {}
-        self._at = None
+        self._cache = None
+        self._parent = None
+        self._field = ""
+        self._index = None
 
     @property
     def additional_properties(self) -> dict[str, str]:

@@ -41,18 +41,24 @@ class CustomModelDeprecationDates(JsonModel):
                     raise ValueError(f"{key!r} is a field of CustomModelDeprecationDates: pass it by its own argument")
                 data[key] = copy_json(value)
         self._data = data
-        self._cache = {}
-        self._at = None
+        self._cache = None
+        self._parent = None
+        self._field = ""
+        self._index = None
 
     @property
     def transcription_date_time(self) -> datetime.datetime | None:
         """The date when transcription becomes deprecated."""
-        cached = self._cache.get("transcriptionDateTime", MISSING)
-        if cached is not MISSING:
-            return cast("datetime.datetime | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("transcriptionDateTime", MISSING)
+            if cached is not MISSING:
+                return cast("datetime.datetime | None", cached)
         value = self._data.get("transcriptionDateTime")
         result = None if value is None else parse_datetime(value, self, "transcriptionDateTime", None)
-        self._cache["transcriptionDateTime"] = result
+        cache["transcriptionDateTime"] = result
         return result
 
     @property

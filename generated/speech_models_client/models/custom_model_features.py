@@ -66,15 +66,21 @@ class CustomModelFeatures(JsonModel):
                     raise ValueError(f"{key!r} is a field of CustomModelFeatures: pass it by its own argument")
                 data[key] = copy_json(value)
         self._data = data
-        self._cache = {}
-        self._at = None
+        self._cache = None
+        self._parent = None
+        self._field = ""
+        self._index = None
 
     @property
     def supported_output_formats(self) -> list[OutputFormatType] | None:
         """Supported output formats."""
-        cached = self._cache.get("supportedOutputFormats", MISSING)
-        if cached is not MISSING:
-            return cast("list[OutputFormatType] | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("supportedOutputFormats", MISSING)
+            if cached is not MISSING:
+                return cast("list[OutputFormatType] | None", cached)
         value = self._data.get("supportedOutputFormats")
         result = (
             None
@@ -84,7 +90,7 @@ class CustomModelFeatures(JsonModel):
                 for index, item in enumerate(expect_list(value, self, "supportedOutputFormats"))
             ]
         )
-        self._cache["supportedOutputFormats"] = result
+        cache["supportedOutputFormats"] = result
         return result
 
     @property

@@ -51,8 +51,10 @@ class CustomModelLinks(JsonModel):
                     raise ValueError(f"{key!r} is a field of CustomModelLinks: pass it by its own argument")
                 data[key] = copy_json(value)
         self._data = data
-        self._cache = {}
-        self._at = None
+        self._cache = None
+        self._parent = None
+        self._field = ""
+        self._index = None
 
     @property
     def copy(self) -> str | None:

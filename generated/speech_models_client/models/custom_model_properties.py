@@ -60,8 +60,10 @@ class CustomModelProperties(JsonModel):
                     raise ValueError(f"{key!r} is a field of CustomModelProperties: pass it by its own argument")
                 data[key] = copy_json(value)
         self._data = data
-        self._cache = {}
-        self._at = None
+        self._cache = None
+        self._parent = None
+        self._field = ""
+        self._index = None
 
     @property
     def custom_model_weight_percent(self) -> int | None:
@@ -78,46 +80,56 @@ class CustomModelProperties(JsonModel):
 
     @property
     def deprecation_dates(self) -> CustomModelDeprecationDates | None:
-        cached = self._cache.get("deprecationDates", MISSING)
-        if cached is not MISSING:
-            return cast("CustomModelDeprecationDates | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("deprecationDates", MISSING)
+            if cached is not MISSING:
+                return cast("CustomModelDeprecationDates | None", cached)
         value = self._data.get("deprecationDates")
         result = (
             None
             if value is None
             else CustomModelDeprecationDates._wrap(
-                expect_object(value, self, "deprecationDates", None), (self, "deprecationDates", None)
+                expect_object(value, self, "deprecationDates", None), self, "deprecationDates", None
             )
         )
-        self._cache["deprecationDates"] = result
+        cache["deprecationDates"] = result
         return result
 
     @property
     def error(self) -> EntityError | None:
-        cached = self._cache.get("error", MISSING)
-        if cached is not MISSING:
-            return cast("EntityError | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("error", MISSING)
+            if cached is not MISSING:
+                return cast("EntityError | None", cached)
         value = self._data.get("error")
         result = (
-            None
-            if value is None
-            else EntityError._wrap(expect_object(value, self, "error", None), (self, "error", None))
+            None if value is None else EntityError._wrap(expect_object(value, self, "error", None), self, "error", None)
         )
-        self._cache["error"] = result
+        cache["error"] = result
         return result
 
     @property
     def features(self) -> CustomModelFeatures | None:
-        cached = self._cache.get("features", MISSING)
-        if cached is not MISSING:
-            return cast("CustomModelFeatures | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("features", MISSING)
+            if cached is not MISSING:
+                return cast("CustomModelFeatures | None", cached)
         value = self._data.get("features")
         result = (
             None
             if value is None
-            else CustomModelFeatures._wrap(expect_object(value, self, "features", None), (self, "features", None))
+            else CustomModelFeatures._wrap(expect_object(value, self, "features", None), self, "features", None)
         )
-        self._cache["features"] = result
+        cache["features"] = result
         return result
 
     @property

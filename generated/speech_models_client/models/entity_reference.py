@@ -38,8 +38,10 @@ class EntityReference(JsonModel):
                     raise ValueError(f"{key!r} is a field of EntityReference: pass it by its own argument")
                 data[key] = copy_json(value)
         self._data = data
-        self._cache = {}
-        self._at = None
+        self._cache = None
+        self._parent = None
+        self._field = ""
+        self._index = None
 
     @property
     def self_(self) -> str | None:

@@ -66,49 +66,64 @@ class Error(JsonModel):
                     raise ValueError(f"{key!r} is a field of Error: pass it by its own argument")
                 data[key] = copy_json(value)
         self._data = data
-        self._cache = {}
-        self._at = None
+        self._cache = None
+        self._parent = None
+        self._field = ""
+        self._index = None
 
     @property
     def code(self) -> ErrorCode | None:
-        cached = self._cache.get("code", MISSING)
-        if cached is not MISSING:
-            return cast("ErrorCode | None", cached)
         value = self._data.get("code")
-        result = None if value is None else parse_enum(ErrorCode, value, self, "code", None)
-        self._cache["code"] = result
-        return result
+        if value is None:
+            return None
+        try:  # a known value: its member, without the Enum constructor's cost
+            return cast(ErrorCode, ErrorCode._value2member_map_[value])
+        except (KeyError, TypeError):
+            return parse_enum(ErrorCode, value, self, "code", None)
 
     @property
     def details(self) -> list[Error] | None:
         """Additional supportive details regarding the error and/or expected policies."""
-        cached = self._cache.get("details", MISSING)
-        if cached is not MISSING:
-            return cast("list[Error] | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("details", MISSING)
+            if cached is not MISSING:
+                return cast("list[Error] | None", cached)
         value = self._data.get("details")
         result = (
             None
             if value is None
             else [
-                Error._wrap(expect_object(item, self, "details", index), (self, "details", index))
+                Error._wrap(
+                    item if isinstance(item, dict) else expect_object(item, self, "details", index),
+                    self,
+                    "details",
+                    index,
+                )
                 for index, item in enumerate(expect_list(value, self, "details"))
             ]
         )
-        self._cache["details"] = result
+        cache["details"] = result
         return result
 
     @property
     def inner_error(self) -> InnerError | None:
-        cached = self._cache.get("innerError", MISSING)
-        if cached is not MISSING:
-            return cast("InnerError | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("innerError", MISSING)
+            if cached is not MISSING:
+                return cast("InnerError | None", cached)
         value = self._data.get("innerError")
         result = (
             None
             if value is None
-            else InnerError._wrap(expect_object(value, self, "innerError", None), (self, "innerError", None))
+            else InnerError._wrap(expect_object(value, self, "innerError", None), self, "innerError", None)
         )
-        self._cache["innerError"] = result
+        cache["innerError"] = result
         return result
 
     @property

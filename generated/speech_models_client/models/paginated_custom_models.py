@@ -51,8 +51,10 @@ class PaginatedCustomModels(JsonModel):
                     raise ValueError(f"{key!r} is a field of PaginatedCustomModels: pass it by its own argument")
                 data[key] = copy_json(value)
         self._data = data
-        self._cache = {}
-        self._at = None
+        self._cache = None
+        self._parent = None
+        self._field = ""
+        self._index = None
 
     @property
     def next_link(self) -> str | None:
@@ -70,19 +72,28 @@ class PaginatedCustomModels(JsonModel):
         When iterating through a list using pagination and deleting entities in parallel, some entities will be
         skipped in the results. It's recommended to build a list on the client and delete after the fetching of the
         complete list."""
-        cached = self._cache.get("values", MISSING)
-        if cached is not MISSING:
-            return cast("list[CustomModel] | None", cached)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            cached = cache.get("values", MISSING)
+            if cached is not MISSING:
+                return cast("list[CustomModel] | None", cached)
         value = self._data.get("values")
         result = (
             None
             if value is None
             else [
-                CustomModel._wrap(expect_object(item, self, "values", index), (self, "values", index))
+                CustomModel._wrap(
+                    item if isinstance(item, dict) else expect_object(item, self, "values", index),
+                    self,
+                    "values",
+                    index,
+                )
                 for index, item in enumerate(expect_list(value, self, "values"))
             ]
         )
-        self._cache["values"] = result
+        cache["values"] = result
         return result
 
     @property
