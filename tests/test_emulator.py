@@ -485,3 +485,21 @@ def test_fault_admin_route_rejects_non_json(faulty: httpx.Client) -> None:
 
 def test_the_spec_is_served(client: httpx.Client, spec: dict[str, Any]) -> None:
     assert client.get("/openapi.json").json() == json.loads(json.dumps(spec))
+
+
+def test_bearer_tokens_are_checked_alongside_or_instead_of_the_key() -> None:
+    app = create_app(count=3, tokens=["good-token"])
+    with in_process(app) as both:
+        assert get(both, V, {"Authorization": "Bearer good-token"}).status_code == 200
+        assert get(both, V).status_code == 200  # the key still works
+        response = get(both, V, {"Authorization": "Bearer stale-token"})
+        body = assert_error(response, 401)
+        assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+        assert "unknown, expired or revoked" in body["message"]
+        assert both.post("/_emulator/faults", json={"revoke_tokens": True}).status_code == 200
+        assert get(both, V, {"Authorization": "Bearer good-token"}).status_code == 401
+    with in_process(create_app(count=3, key=None, tokens=["t"])) as tokens_only:
+        response = get(tokens_only, V)
+        assert "key authentication is disabled" in assert_error(response, 401)["message"]
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert get(tokens_only, V, {"Authorization": "Bearer t"}).status_code == 200

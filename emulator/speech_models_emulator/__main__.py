@@ -25,20 +25,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=250, help="size of the built-in data set (default: %(default)s)")
     parser.add_argument("--data", type=Path, help="serve the models of this JSON file instead")
     parser.add_argument("--key", default=DEFAULT_KEY, help="the subscription key to accept (default: %(default)s)")
+    parser.add_argument("--no-key", action="store_true", help="refuse keys: bearer tokens only (disableLocalAuth)")
+    parser.add_argument(
+        "--token", action="append", default=[], help="a Microsoft Entra ID bearer token to accept (repeatable)"
+    )
     parser.add_argument("--page-retry-after", type=int, default=0, help="Retry-After seconds on 200 pages")
     args = parser.parse_args(argv)
     if args.host != "localhost" and not ipaddress.ip_address(args.host).is_loopback:
         parser.error("the emulator serves loopback addresses only")
     try:
         models = load_models(args.data) if args.data else None
-        app = create_app(models, count=args.count, key=args.key, page_retry_after=args.page_retry_after)
+        key = None if args.no_key else args.key
+        app = create_app(models, count=args.count, key=key, tokens=args.token, page_retry_after=args.page_retry_after)
     except ValueError as exc:
         parser.error(str(exc))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with run_emulator(app, host=args.host, port=args.port) as emulator:
         print(emulator.url, flush=True)
-        print(f"serving {len(emulator.state.models)} models; key {args.key!r}; Ctrl-C stops", file=sys.stderr)
+        auth = "bearer tokens only" if key is None else f"key {key!r}"
+        print(f"serving {len(emulator.state.models)} models; {auth}; Ctrl-C stops", file=sys.stderr)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0

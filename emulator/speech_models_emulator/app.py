@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -89,7 +89,8 @@ class EmulatorState:
         self,
         models: Sequence[dict[str, Any]],
         *,
-        key: str,
+        key: str | None,
+        tokens: Iterable[str],
         faults: Faults,
         default_top: int,
         max_top: int,
@@ -99,7 +100,10 @@ class EmulatorState:
     ) -> None:
         self.sleep = sleep
         self.models: Sequence[StoredModel] = store(models)
-        self.key = key.encode()
+        self.key = None if key is None else key.encode()
+        """The accepted subscription key (bytes), None when key authentication is off; assign to rotate it."""
+        self.tokens: set[str] = set(tokens)
+        """The accepted bearer tokens; add to issue one, discard (or a revoke_tokens fault) to revoke."""
         self.faults = faults
         self.default_top = default_top
         self.max_top = max_top
@@ -148,6 +152,38 @@ def _page_body(state: EmulatorState, indices: Sequence[int], next_link: str | No
     return f'{{"values":[{values}]{tail}}}'.replace(ENDPOINT_PLACEHOLDER, base)
 
 
+def _authentication_error(request: Request, state: EmulatorState) -> Response | None:
+    """A 401 for a request whose bearer token or key is not accepted, else None. A bearer token is checked when
+    one is sent (never together with a key); the key otherwise, unless key authentication is off (key None)."""
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer" and token and token in state.tokens:
+            return None
+        return error_response(
+            401,
+            "Unauthorized",
+            "Access denied: the bearer token is unknown, expired or revoked.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    if state.key is None:
+        return error_response(
+            401,
+            "Unauthorized",
+            "Access denied: key authentication is disabled for this resource; use a Microsoft Entra ID token.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    supplied = request.headers.get(KEY_HEADER, "").encode("utf-8", "replace")
+    if not hmac.compare_digest(supplied, state.key):
+        return error_response(
+            401,
+            "Unauthorized",
+            "Access denied: the subscription key is missing or wrong. Provide a valid key in the "
+            "Ocp-Apim-Subscription-Key header.",
+        )
+    return None
+
+
 async def list_models(request: Request) -> Response:
     state: EmulatorState = request.app.state.emulator
     if request.method == "HEAD":
@@ -162,14 +198,9 @@ async def list_models(request: Request) -> Response:
     if fault is not None and fault.malformed:
         return Response('{"values": [{"displayName": "trunc', status_code=200, media_type="application/json")
 
-    supplied = request.headers.get(KEY_HEADER, "").encode("utf-8", "replace")
-    if not hmac.compare_digest(supplied, state.key):
-        return error_response(
-            401,
-            "Unauthorized",
-            "Access denied: the subscription key is missing or wrong. Provide a valid key in the "
-            "Ocp-Apim-Subscription-Key header.",
-        )
+    denied = _authentication_error(request, state)
+    if denied is not None:
+        return denied
     try:
         params = _parse_query(request.scope.get("query_string", b""))
         api_version = params.get("api-version")
@@ -220,7 +251,10 @@ async def faults_route(request: Request) -> Response:
         state.faults.clear()
         return Response(status_code=204)
     try:
-        state.faults.configure(json.loads(await request.body()))
+        body = json.loads(await request.body())
+        state.faults.configure(body)
+        if body.get("revoke_tokens"):  # checked by configure: the tokens issued so far stop working
+            state.tokens.clear()
     except ValueError as exc:
         return error_response(400, "InvalidArgument", f"Bad fault configuration: {exc}")
     return JSONResponse({"queued": len(state.faults.queue), "latency": state.faults.latency})
@@ -242,7 +276,8 @@ def create_app(
     models: Sequence[dict[str, Any]] | None = None,
     *,
     count: int = 250,
-    key: str = DEFAULT_KEY,
+    key: str | None = DEFAULT_KEY,
+    tokens: Iterable[str] = (),
     faults: Faults | None = None,
     default_top: int = DEFAULT_TOP,
     max_top: int = MAX_TOP,
@@ -255,7 +290,8 @@ def create_app(
     Args:
         models: the models to serve (each a ``CustomModel`` JSON object); default: the built-in data set.
         count: the size of the built-in data set (default 250).
-        key: the subscription key it accepts.
+        key: the subscription key it accepts; None turns key authentication off (as disableLocalAuth does).
+        tokens: the Microsoft Entra ID bearer tokens it accepts (``state.tokens`` changes them at run time).
         faults: faults to inject (also settable at run time through ``/_emulator/faults``).
         default_top: the page size when ``top`` is absent; max_top: the largest ``top`` accepted.
         page_retry_after: the ``Retry-After`` seconds sent on every 200.
@@ -274,6 +310,7 @@ def create_app(
     app.state.emulator = EmulatorState(
         build_models(count) if models is None else models,
         key=key,
+        tokens=tokens,
         faults=faults or Faults(),
         default_top=default_top,
         max_top=max_top,

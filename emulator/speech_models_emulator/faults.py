@@ -52,10 +52,11 @@ class Faults:
 
     def configure(self, body: Any) -> None:
         """Apply an admin request body: {"count", "status", "retry_after", "retry_after_format", "malformed",
-        "latency"}. Every field is checked first; a bad one raises ValueError naming it and changes nothing."""
+        "latency", "revoke_tokens" (applied by the app: every bearer token issued so far stops working)}.
+        Every field is checked first; a bad one raises ValueError naming it and changes nothing."""
         if not isinstance(body, dict):
             raise ValueError("the body must be a JSON object")
-        known = {"count", "status", "retry_after", "retry_after_format", "malformed", "latency"}
+        known = {"count", "status", "retry_after", "retry_after_format", "malformed", "latency", "revoke_tokens"}
         unknown = set(body) - known
         if unknown:
             raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
@@ -77,6 +78,8 @@ class Faults:
         malformed = body.get("malformed", False)
         if not isinstance(malformed, bool):
             raise ValueError("malformed must be true or false")
+        if not isinstance(body.get("revoke_tokens", False), bool):
+            raise ValueError("revoke_tokens must be true or false")
         if latency is not None:
             self.latency = float(latency)
         if status is not None or malformed:

@@ -23,7 +23,8 @@ __all__ = ["ErrorBodyH11Protocol", "RunningEmulator", "run_emulator"]
 
 @dataclass(frozen=True)
 class RunningEmulator:
-    """A running emulator: its base URL (the SDK's endpoint), its key, and the app (``state.faults`` etc.)."""
+    """A running emulator: its base URL (the SDK's endpoint), its key at start ("" with key authentication off),
+    and the app (``state.faults``, ``state.tokens``, ``state.key`` etc.)."""
 
     url: str
     key: str
@@ -153,7 +154,8 @@ def run_emulator(
                 raise RuntimeError(f"the emulator did not start on {host}:{bound_port}")
             thread.join(0.01)
         netloc = f"[{host}]" if ":" in host else host
-        yield RunningEmulator(f"http://{netloc}:{bound_port}", app.state.emulator.key.decode(), app)
+        key = app.state.emulator.key
+        yield RunningEmulator(f"http://{netloc}:{bound_port}", "" if key is None else key.decode(), app)
     finally:
         server.should_exit = True
         thread.join(10)

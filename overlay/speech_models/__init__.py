@@ -21,6 +21,7 @@ from speech_models_client.models import (
     Status,
 )
 
+from ._auth import AccessTokenLike, AsyncTokenCredentialLike, KeyCredentialLike, TokenCredentialLike
 from ._client import AsyncSpeechToTextModels, SpeechToTextModels
 from ._config import DEFAULT_API_VERSION, ENDPOINT_ENV, KEY_ENV
 from ._errors import (
@@ -51,9 +52,11 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AccessTokenLike",
     "AsyncItemPaged",
     "AsyncRetryTransport",
     "AsyncSpeechToTextModels",
+    "AsyncTokenCredentialLike",
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
@@ -71,6 +74,7 @@ __all__ = [
     "InnerError",
     "InvalidResponseError",
     "ItemPaged",
+    "KeyCredentialLike",
     "NextLinkError",
     "NotFoundError",
     "OutputFormatType",
@@ -84,6 +88,7 @@ __all__ = [
     "SpeechModelsError",
     "SpeechToTextModels",
     "Status",
+    "TokenCredentialLike",
     "__version__",
     "parse_retry_after",
 ]

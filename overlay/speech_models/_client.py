@@ -14,7 +14,7 @@ import httpx
 from speech_models_client import AuthenticatedClient
 from speech_models_client.models import CustomModel
 
-from ._auth import SubscriptionKeyAuth
+from ._auth import AsyncTokenCredentialLike, KeyCredentialLike, TokenCredentialLike, auth_for
 from ._config import DEFAULT_API_VERSION, KEY_HEADER, USER_AGENT
 from ._endpoint import Endpoint
 from ._errors import ConfigurationError
@@ -32,12 +32,14 @@ class _Base:
         self,
         endpoint: str | None,
         key: str | None,
+        credential: str | KeyCredentialLike | TokenCredentialLike | AsyncTokenCredentialLike | None,
         api_version: str,
         timeout: float | httpx.Timeout,
         retry_policy: RetryPolicy | None,
+        is_async: bool,
     ) -> None:
         self._endpoint = Endpoint(endpoint)
-        self._auth = SubscriptionKeyAuth(key)
+        self._auth = auth_for(key, credential, is_async=is_async, host=self._endpoint.url.host)
         if not api_version or not isinstance(api_version, str):
             raise ConfigurationError("api_version must be a non-empty string")
         self.api_version = api_version
@@ -102,6 +104,10 @@ class SpeechToTextModels(_Base):
             ``AZURE_SPEECH_ENDPOINT`` environment variable. https is required, except on loopback hosts.
         key: the subscription key; defaults to ``AZURE_SPEECH_KEY``. It is sent only to the endpoint and never
             appears in a repr, a log record, an exception or a URL.
+        credential: instead of `key`: a key string; a key credential (``AzureKeyCredential``: its ``key`` is read
+            at every request, so ``update()`` rotates it); or a Microsoft Entra ID token credential
+            (``DefaultAzureCredential``), which needs a custom subdomain endpoint
+            (``https://<resource>.cognitiveservices.azure.com``).
         api_version: sent with every request, followed ``@nextLink`` URLs included.
         timeout: seconds each attempt may take in total, body included; an ``httpx.Timeout`` instead sets
             httpx's per-operation timeouts and no total.
@@ -118,6 +124,7 @@ class SpeechToTextModels(_Base):
         endpoint: str | None = None,
         key: str | None = None,
         *,
+        credential: str | KeyCredentialLike | TokenCredentialLike | None = None,
         api_version: str = DEFAULT_API_VERSION,
         timeout: float | httpx.Timeout = 30.0,
         retry_policy: RetryPolicy | None = None,
@@ -125,7 +132,7 @@ class SpeechToTextModels(_Base):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(endpoint, key, api_version, timeout, retry_policy)
+        super().__init__(endpoint, key, credential, api_version, timeout, retry_policy, is_async=False)
         self._sleep = sleep
         wrapped = transport or httpx.HTTPTransport(proxy=self._proxy())
         self._http = httpx.Client(
@@ -201,6 +208,7 @@ class AsyncSpeechToTextModels(_Base):
         endpoint: str | None = None,
         key: str | None = None,
         *,
+        credential: str | KeyCredentialLike | TokenCredentialLike | AsyncTokenCredentialLike | None = None,
         api_version: str = DEFAULT_API_VERSION,
         timeout: float | httpx.Timeout = 30.0,
         retry_policy: RetryPolicy | None = None,
@@ -208,7 +216,7 @@ class AsyncSpeechToTextModels(_Base):
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(endpoint, key, api_version, timeout, retry_policy)
+        super().__init__(endpoint, key, credential, api_version, timeout, retry_policy, is_async=True)
         self._sleep = sleep
         wrapped = transport or httpx.AsyncHTTPTransport(proxy=self._proxy())
         self._http = httpx.AsyncClient(
