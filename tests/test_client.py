@@ -572,3 +572,17 @@ def test_context_managers_close_the_http_clients() -> None:
 def test_json_helper_round_trip_of_models() -> None:
     got = run("sync", client("sync", Service(total=1)))
     assert json.loads(json.dumps(got[0].to_dict())) == model(0)
+
+
+@KINDS
+def test_a_bug_in_the_sdk_surfaces_as_itself_not_as_an_invalid_response(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import speech_models._page as page_module
+
+    def broken(headers: Any) -> float:
+        raise KeyError("a bug of ours")
+
+    monkeypatch.setattr(page_module, "parse_retry_after", broken)
+    with pytest.raises(KeyError, match="a bug of ours"):
+        run(kind, client(kind, Service(total=3)))
