@@ -31,7 +31,7 @@ test: lint typecheck  ## lint, type-check and run the whole test suite
 unit: $(STAMP)  ## run the test suite without lint and type checks
 	$(PY) -m pytest
 
-demo: $(STAMP)  ## the main job: the SDK against the embedded emulator (pages, a retried 429, a bad filter)
+demo: $(STAMP)  ## the main job: the SDK against the embedded emulator (pages, a retried 429, a bad filter, the CLI)
 	$(PY) examples/demo.py
 
 emulator: $(STAMP)  ## serve the emulator on 127.0.0.1:$(PORT) until Ctrl-C

@@ -117,13 +117,28 @@ print(n, peak)
 """
 
 
+CLI_PROBE = """
+import os, sys
+from speech_models._cli import main
+os.environ.update(AZURE_SPEECH_ENDPOINT=sys.argv[1], AZURE_SPEECH_KEY="emulator-key")
+with open(os.devnull, "w") as sink:
+    code = main(["models", "list", "-o", "jsonl", "--quiet", "--max-items", sys.argv[2]], out=sink)
+peak = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:")).split()[1]
+print(sys.argv[2] if code == 0 else -1, peak)
+"""
+
+
 def memory(sizes: list[int]) -> None:
-    print("\nPeak RSS of a process iterating the overlay's items (one page held at a time)")
     with page_server(max(sizes)) as url:
-        for size in sizes:
-            out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, url, str(size)], capture_output=True, text=True)
-            listed, peak_kib = map(int, out.stdout.split())
-            print(f"  {listed:>7,} models: {peak_kib / 1024:6.1f} MiB")
+        for title, probe in (
+            ("a process iterating the overlay's items (one page held at a time)", MEMORY_PROBE),
+            ("`speech-models models list -o jsonl` (streamed)", CLI_PROBE),
+        ):
+            print(f"\nPeak RSS of {title}")
+            for size in sizes:
+                out = subprocess.run([sys.executable, "-c", probe, url, str(size)], capture_output=True, text=True)
+                listed, peak_kib = map(int, out.stdout.split())
+                print(f"  {listed:>7,} models: {peak_kib / 1024:6.1f} MiB")
 
 
 def main() -> int:
@@ -135,7 +150,8 @@ def main() -> int:
     args = parser.parse_args()
     python = platform.python_version()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {python}, httpx {httpx.__version__}")
-    throughput(args.count, args.repetitions, args.before or None)
+    if args.repetitions > 0:
+        throughput(args.count, args.repetitions, args.before or None)
     if args.memory_sizes:
         memory(args.memory_sizes)
     return 0

@@ -1,9 +1,12 @@
 """The main job: start the emulator on a loopback port, list every model through the SDK across pages, show a
-throttled request retried after its Retry-After and a bad filter as a clear error, then stop the emulator."""
+throttled request retried after its Retry-After, a bad filter as a clear error and the command line's view of models
+whose deprecation dates come soon, then stop the emulator."""
 
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
 import sys
 import time
 
@@ -17,7 +20,7 @@ PAGE_SIZE = 25
 def table(models: list[sm.CustomModel]) -> str:
     rows = [("name", "locale", "status", "created")]
     for m in models:
-        created = m.created_date_time.isoformat() if m.created_date_time else ""
+        created = m.created_date_time.isoformat().replace("+00:00", "Z") if m.created_date_time else ""
         rows.append((m.display_name or "", m.locale or "", str(m.status or ""), created))
     widths = [max(len(str(row[i])) for row in rows) for i in range(4)]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
@@ -58,6 +61,23 @@ def main() -> int:
             else:
                 print("   unexpected: the bad filter was accepted")
                 return 1
+
+        command = ["models", "expiring", "--before", "2026-01-01", "--output", "table", "--max-items", "12"]
+        print(f"4. the command line: speech-models {' '.join(command)}")
+        environment = {
+            **os.environ,
+            "AZURE_SPEECH_ENDPOINT": emulator.url,
+            "AZURE_SPEECH_KEY": emulator.key,
+            "COLUMNS": "140",
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "speech_models", *command], env=environment, capture_output=True, text=True
+        )
+        print("\n".join("   " + line for line in result.stdout.splitlines()))
+        print(f"   exit code {result.returncode}\n")
+        if result.returncode != 0:
+            print(result.stderr)
+            return 1
     print("emulator stopped")
     return 0
 

@@ -19,4 +19,7 @@ def test_demo_lists_pages_retries_a_throttled_request_and_explains_a_bad_filter(
     assert "429, wait from retry-after" in out
     assert "BadRequestError: 400 Bad Request" in out
     assert "UnsupportedFilter" in out
+    assert "4. the command line: speech-models models expiring" in out
+    assert "days-left" in out
+    assert "exit code 0" in out
     assert out.rstrip().endswith("emulator stopped")

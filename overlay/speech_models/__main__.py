@@ -1,0 +1,5 @@
+"""``python -m speech_models``: the ``speech-models`` command line."""
+
+from ._cli import run
+
+run()

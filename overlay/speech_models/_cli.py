@@ -1,0 +1,340 @@
+"""The ``speech-models`` command line (also ``python -m speech_models``): list models, find the ones whose
+deprecation dates come soon, and serve the emulator. Built on the SDK's own client; data on stdout, everything
+else on stderr; one line and a documented exit code per kind of failure."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import importlib
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from speech_models_client.models import CustomModel
+
+from ._client import SpeechToTextModels
+from ._config import ENDPOINT_ENV, KEY_ENV
+from ._errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    InvalidResponseError,
+    NextLinkError,
+    PermissionDeniedError,
+    RateLimitError,
+    SpeechModelsError,
+)
+from ._output import COLUMNS, DEFAULT_COLUMNS, FORMATS, Column, text, write
+from ._version import __version__
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_USAGE = 2  # a bad argument (a filter the service refuses too), a missing endpoint or key, a missing extra
+EXIT_AUTH = 3  # 401 or 403: the key or token was refused
+EXIT_THROTTLED = 4  # 429 after the retries
+EXIT_SERVICE = 5  # the service failed (5xx, another status) or could not be reached
+EXIT_INVALID = 6  # the service answered with something that is not the contract (a bad page, value or link)
+EXIT_INTERRUPTED = 130  # Ctrl-C
+OUTPUT_ENV = "SPEECH_MODELS_OUTPUT"
+_KINDS = ("transcription", "adaptation")
+_INSTALL = "pip install 'speech-models[{}]'"
+
+EXAMPLES = {
+    "list": "example: speech-models models list --filter \"status eq 'Succeeded'\" --output table",
+    "expiring": "example: speech-models models expiring --within 90 --output table",
+    "emulator": "example: speech-models emulator --port 8765 --count 1000",
+}
+
+
+class Progress:
+    """Models and pages so far, on stderr, when stderr is a terminal and the listing has taken over a second."""
+
+    def __init__(self, stream: IO[str], enabled: bool) -> None:
+        self._stream = stream
+        self._enabled = enabled and stream.isatty()
+        self._started = time.monotonic()
+        self._shown = False
+        self.models = 0
+        self.pages = 0
+
+    def page(self, size: int) -> None:
+        self.models += size
+        self.pages += 1
+        if self._enabled and time.monotonic() - self._started > 1.0:
+            self._stream.write(f"\r{self.models:,} models, {self.pages:,} pages so far")
+            self._stream.flush()
+            self._shown = True
+
+    def done(self) -> None:
+        if self._shown:
+            self._stream.write("\r" + " " * 60 + "\r")
+            self._stream.flush()
+
+
+def _client(args: argparse.Namespace) -> SpeechToTextModels:
+    if args.auth == "entra":
+        try:
+            identity = importlib.import_module("azure.identity")
+        except ImportError:
+            raise ConfigurationError(f"--auth entra needs the [azure] extra: {_INSTALL.format('azure')}") from None
+        return SpeechToTextModels(args.endpoint, credential=identity.DefaultAzureCredential())
+    return SpeechToTextModels(args.endpoint, args.key)
+
+
+def _models(client: SpeechToTextModels, args: argparse.Namespace, progress: Progress) -> Iterator[CustomModel]:
+    for page in client.list_models(filter=args.filter, top=args.top, max_items=args.max_items).by_page():
+        progress.page(len(page))
+        yield from page.items
+
+
+def _columns(names: str | None, default: Sequence[str], available: dict[str, Column]) -> list[Column]:
+    chosen = [name.strip() for name in names.split(",")] if names else list(default)
+    unknown = [name for name in chosen if name not in available]
+    if unknown:
+        raise ConfigurationError(f"unknown column {unknown[0]!r}; the columns are: {', '.join(available)}")
+    return [available[name] for name in chosen]
+
+
+def _width() -> int:
+    return shutil.get_terminal_size((120, 24)).columns
+
+
+def _list(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    columns = _columns(args.columns, DEFAULT_COLUMNS, COLUMNS)
+    progress = Progress(err, not args.quiet)
+    with _client(args) as client:
+        items = _models(client, args, progress)
+        try:
+            write(items, args.output, columns, out, as_json=lambda m: m.to_dict(), width=_width())
+        finally:
+            progress.done()
+    return EXIT_OK
+
+
+@dataclass(frozen=True)
+class Expiring:
+    """A model and one of its deprecation dates."""
+
+    model: CustomModel
+    kind: str
+    date: datetime.datetime
+    now: datetime.datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "deprecationDateTime": text(self.date), "model": self.model.to_dict()}
+
+
+EXPIRING_COLUMNS: dict[str, Column] = {
+    "name": Column("name", lambda e: e.model.display_name),
+    "id": Column("id", lambda e: COLUMNS["id"].read(e.model)),
+    "locale": Column("locale", lambda e: e.model.locale),
+    "kind": Column("kind", lambda e: e.kind),
+    "deprecation": Column("deprecation", lambda e: e.date),
+    "days-left": Column("days-left", lambda e: (e.date - e.now).days),
+    "status": Column("status", lambda e: e.model.status),
+}
+DEFAULT_EXPIRING_COLUMNS = ("name", "id", "locale", "kind", "deprecation", "days-left")
+
+
+def _deprecation(model: CustomModel, kind: str) -> datetime.datetime | None:
+    """The model's deprecation date of `kind`. The 2025-10-15 page lists only ``transcriptionDateTime`` for custom
+    models; ``adaptationDateTime`` is read when a service sends it (as an unlisted field)."""
+    dates = model.properties.deprecation_dates if model.properties else None
+    if dates is None:
+        return None
+    if kind == "transcription":
+        return dates.transcription_date_time
+    raw = dates.additional_properties.get("adaptationDateTime")
+    if not isinstance(raw, str):
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+
+
+def _parse_date(value: str) -> datetime.datetime:
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date or date-time: {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+
+
+def _days(value: str) -> float:
+    try:
+        days = float(value)
+    except ValueError:
+        days = -1.0
+    if not 0 <= days <= 36_500:
+        raise argparse.ArgumentTypeError(f"--within takes a number of days from 0 to 36500, not {value!r}")
+    return days
+
+
+def _expiring(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    columns = _columns(args.columns, DEFAULT_EXPIRING_COLUMNS, EXPIRING_COLUMNS)
+    now = datetime.datetime.now(datetime.UTC)
+    limit = args.before if args.before is not None else now + datetime.timedelta(days=args.within)
+    kinds = [args.kind] if args.kind else list(_KINDS)
+    progress = Progress(err, not args.quiet)
+    found: list[Expiring] = []
+    with _client(args) as client:
+        try:
+            for model in _models(client, args, progress):
+                for kind in kinds:
+                    date = _deprecation(model, kind)
+                    if date is not None and date < limit:
+                        found.append(Expiring(model, kind, date, now))
+        finally:
+            progress.done()
+    found.sort(key=lambda e: e.date)
+    write(iter(found), args.output, columns, out, as_json=Expiring.as_json, width=_width())
+    return EXIT_OK
+
+
+def _emulator(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    try:
+        from speech_models_emulator.__main__ import main as emulator_main
+    except ImportError:
+        raise ConfigurationError(
+            "the emulator needs the [emulator] extra: pip install 'speech-models[emulator]'"
+        ) from None
+    argv = ["--port", str(args.port), "--count", str(args.count)]
+    if args.data:
+        argv += ["--data", args.data]
+    if args.emulator_key:
+        argv += ["--key", args.emulator_key]
+    return emulator_main(argv)
+
+
+def _parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--endpoint", help=f"the service endpoint (default: ${ENDPOINT_ENV})")
+    common.add_argument("--key", help=f"the subscription key (default: ${KEY_ENV}); never printed")
+    common.add_argument("--auth", choices=("key", "entra"), default="key", help="entra: DefaultAzureCredential")
+    common.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    common.add_argument("--debug", action="store_true", help="the SDK's debug log on stderr (secrets redacted)")
+    default_output = os.environ.get(OUTPUT_ENV, "json")
+    common.add_argument(
+        "--output",
+        "-o",
+        choices=FORMATS,
+        default=default_output if default_output in FORMATS else "json",
+        help=f"json (default, as the Azure CLI; ${OUTPUT_ENV} changes it), jsonl, table or csv",
+    )
+    listing = argparse.ArgumentParser(add_help=False)
+    listing.add_argument("--filter", help="an OData filter, such as \"status eq 'Running'\"")
+    listing.add_argument("--top", type=int, help="the page size asked of the service")
+    listing.add_argument("--max-items", type=int, help="stop after this many models")
+
+    parser = argparse.ArgumentParser(
+        prog="speech-models",
+        description="Azure AI Speech custom models (Speech to text API 2025-10-15) from the command line.",
+        epilog=(
+            "exit codes: 0 ok, 2 usage or configuration (a filter the service refuses too), 3 authentication,\n"
+            "4 throttled after retries, 5 service or connection, 6 invalid response, 130 interrupted\n"
+            + EXAMPLES["list"]
+        ),
+        formatter_class=formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"speech-models {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{models,emulator}")
+    models = commands.add_parser("models", help="the subscription's custom models", epilog=EXAMPLES["list"])
+    model_commands = models.add_subparsers(dest="action", required=True, metavar="{list,expiring}")
+    list_command = model_commands.add_parser(
+        "list",
+        parents=[common, listing],
+        help="every model, all pages",
+        description="List the custom models of the subscription, following every page.",
+        epilog=EXAMPLES["list"] + f"\ncolumns: {', '.join(COLUMNS)}",
+        formatter_class=formatter,
+    )
+    list_command.add_argument("--columns", help=f"for table and csv (default: {','.join(DEFAULT_COLUMNS)})")
+    list_command.set_defaults(run=_list)
+    expiring = model_commands.add_parser(
+        "expiring",
+        parents=[common, listing],
+        help="models whose deprecation dates fall in a window, soonest first",
+        description=(
+            "Models whose properties.deprecationDates fall before a date (dates already past included), soonest "
+            "first. The service cannot filter on these dates, so the whole listing is read."
+        ),
+        epilog=EXAMPLES["expiring"] + f"\ncolumns: {', '.join(EXPIRING_COLUMNS)}",
+        formatter_class=formatter,
+    )
+    window = expiring.add_mutually_exclusive_group()
+    window.add_argument("--within", type=_days, default=30.0, help="days from now (default: 30)")
+    window.add_argument("--before", type=_parse_date, help="an ISO 8601 date or date-time (UTC unless it says)")
+    expiring.add_argument("--kind", choices=_KINDS, help="one kind of deprecation date (default: both)")
+    expiring.add_argument("--columns", help=f"for table and csv (default: {','.join(DEFAULT_EXPIRING_COLUMNS)})")
+    expiring.set_defaults(run=_expiring)
+    emulator = commands.add_parser(
+        "emulator",
+        help="serve the emulator on a loopback port (needs the [emulator] extra)",
+        description="Serve the service's emulator on 127.0.0.1 until Ctrl-C.",
+        epilog=EXAMPLES["emulator"],
+    )
+    emulator.add_argument("--port", type=int, default=8765, help="0 picks a free port (default: %(default)s)")
+    emulator.add_argument("--count", type=int, default=250, help="size of the built-in data set")
+    emulator.add_argument("--data", help="serve the models of this JSON file instead")
+    emulator.add_argument("--key", dest="emulator_key", help="the key it accepts (default: emulator-key)")
+    emulator.set_defaults(run=_emulator, debug=False)
+    return parser
+
+
+def _exit_code(error: SpeechModelsError) -> int:
+    if isinstance(error, BadRequestError):
+        return EXIT_USAGE
+    if isinstance(error, AuthenticationError | PermissionDeniedError):
+        return EXIT_AUTH
+    if isinstance(error, RateLimitError):
+        return EXIT_THROTTLED
+    if isinstance(error, InvalidResponseError | NextLinkError):
+        return EXIT_INVALID
+    return EXIT_SERVICE  # APIStatusError (5xx and the rest), APIConnectionError
+
+
+def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = _parser().parse_args(argv)
+    if args.debug:
+        handler = logging.StreamHandler(err)
+        handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+        logger = logging.getLogger("speech_models")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    try:
+        code: int = args.run(args, out, err)
+        out.flush()
+        return code
+    except ConfigurationError as error:
+        err.write(f"speech-models: error: {error}\n")
+        return EXIT_USAGE
+    except SpeechModelsError as error:
+        err.write(f"speech-models: {type(error).__name__}: {error}\n")
+        return _exit_code(error)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (| head): stop quietly, and keep Python from complaining when it flushes stdout.
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, out.fileno())
+        return EXIT_OK
+
+
+def run() -> None:
+    """The console script's entry point."""
+    sys.exit(main())
