@@ -55,6 +55,7 @@ class Service:
 
 def client(kind: str, handler: Handler, sleeps: list[float] | None = None, **kwargs: Any) -> Any:
     record = sleeps if sleeps is not None else []
+    kwargs.setdefault("clock", lambda: 1000.0 + sum(record))  # time passes only in the (fake) sleeps
     if kind == "sync":
         return sm.SpeechToTextModels(
             ENDPOINT, KEY, transport=httpx.MockTransport(handler), sleep=record.append, **kwargs

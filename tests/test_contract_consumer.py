@@ -32,6 +32,10 @@ class Target:
         self.app = app
         self.sleeps: list[float] = []
 
+    def clock(self) -> float:
+        """Time passes only in the (fake) sleeps: no test reads the wall clock."""
+        return 1000.0 + sum(self.sleeps)
+
     @property
     def faults(self) -> Any:
         return self.app.state.emulator.faults
@@ -40,7 +44,7 @@ class Target:
         if self.mode == "in-process":
             kwargs.setdefault("transport", SyncASGITransport(self.app))
         kwargs.setdefault("key", self.key)
-        return sm.SpeechToTextModels(self.endpoint, sleep=self.sleeps.append, **kwargs)
+        return sm.SpeechToTextModels(self.endpoint, sleep=self.sleeps.append, clock=self.clock, **kwargs)
 
     def async_(self, **kwargs: Any) -> sm.AsyncSpeechToTextModels:
         if self.mode == "in-process":
@@ -50,7 +54,7 @@ class Target:
         async def sleep(seconds: float) -> None:
             self.sleeps.append(seconds)
 
-        return sm.AsyncSpeechToTextModels(self.endpoint, sleep=sleep, **kwargs)
+        return sm.AsyncSpeechToTextModels(self.endpoint, sleep=sleep, clock=self.clock, **kwargs)
 
     def list(
         self, kind: str, what: str = "items", client_args: dict[str, Any] | None = None, **list_args: Any

@@ -41,6 +41,7 @@ from ._errors import (
     SpeechModelsError,
 )
 from ._headers import parse_retry_after
+from ._odata import odata_string
 from ._paging import AsyncItemPaged, ItemPaged, Page
 from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport
 from ._version import __version__
@@ -90,6 +91,7 @@ __all__ = [
     "Status",
     "TokenCredentialLike",
     "__version__",
+    "odata_string",
     "parse_retry_after",
 ]
 

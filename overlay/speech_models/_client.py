@@ -7,7 +7,7 @@ import time
 import urllib.request
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import anyio
 import httpx
@@ -56,17 +56,6 @@ class _Base:
     @property
     def endpoint(self) -> str:
         return str(self._endpoint)
-
-    def _http_args(self) -> dict[str, Any]:
-        return {
-            "base_url": str(self._endpoint.url),
-            "auth": self._auth,
-            "headers": {"User-Agent": USER_AGENT},
-            "timeout": self._timeout,
-        }
-
-    def _retry_args(self, clock: Callable[[], float]) -> dict[str, Any]:
-        return {"policy": self.retry_policy, "attempt_timeout": self._attempt_timeout, "clock": clock}
 
     def _proxy(self) -> str | None:
         """The proxy the environment names for the endpoint (HTTPS_PROXY, NO_PROXY, ...).
@@ -135,8 +124,15 @@ class SpeechToTextModels(_Base):
         super().__init__(endpoint, key, credential, api_version, timeout, retry_policy, is_async=False)
         self._sleep = sleep
         wrapped = transport or httpx.HTTPTransport(proxy=self._proxy())
+        retrying = RetryTransport(
+            wrapped, policy=self.retry_policy, attempt_timeout=self._attempt_timeout, sleep=sleep, clock=clock
+        )
         self._http = httpx.Client(
-            **self._http_args(), transport=RetryTransport(wrapped, sleep=sleep, **self._retry_args(clock))
+            base_url=str(self._endpoint.url),
+            auth=self._auth,
+            headers={"User-Agent": USER_AGENT},
+            timeout=self._timeout,
+            transport=retrying,
         )
         self.generated_client = self._generated().set_httpx_client(self._http)
         """The generated ``AuthenticatedClient`` on this client's connection (key and retries; the generated
@@ -219,8 +215,15 @@ class AsyncSpeechToTextModels(_Base):
         super().__init__(endpoint, key, credential, api_version, timeout, retry_policy, is_async=True)
         self._sleep = sleep
         wrapped = transport or httpx.AsyncHTTPTransport(proxy=self._proxy())
+        retrying = AsyncRetryTransport(
+            wrapped, policy=self.retry_policy, attempt_timeout=self._attempt_timeout, sleep=sleep, clock=clock
+        )
         self._http = httpx.AsyncClient(
-            **self._http_args(), transport=AsyncRetryTransport(wrapped, sleep=sleep, **self._retry_args(clock))
+            base_url=str(self._endpoint.url),
+            auth=self._auth,
+            headers={"User-Agent": USER_AGENT},
+            timeout=self._timeout,
+            transport=retrying,
         )
         self.generated_client = self._generated().set_async_httpx_client(self._http)
         """The generated ``AuthenticatedClient`` on this client's connection (key and retries)."""

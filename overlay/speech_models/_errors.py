@@ -32,7 +32,7 @@ import httpx
 from speech_models_client.errors import FieldValueError, InvalidResponseError, SpeechModelsError
 from speech_models_client.models import Error, InnerError
 
-from ._config import KEY_HEADER
+from ._config import CLIENT_REQUEST_ID_HEADER, KEY_HEADER
 from ._headers import parse_retry_after, request_id
 
 if TYPE_CHECKING:
@@ -111,6 +111,7 @@ class APIStatusError(SpeechModelsError):
         error: the body parsed as the generated ``Error`` model, or ``None`` when the body is not one.
         text: the body as text (kept when it is not an ``Error``: an HTML page from a proxy, a truncated body).
         request_id: the first of the request id headers the service sent, if any.
+        client_request_id: the ``x-ms-client-request-id`` the SDK sent (the same on every retry of the call).
         retry_after: the wait the service asked for, in seconds, if it sent one.
         attempts: how many attempts were made over how many seconds, when retries gave up (else ``None``).
         response: the raw ``httpx.Response`` (its request's key header is redacted).
@@ -122,6 +123,7 @@ class APIStatusError(SpeechModelsError):
         self.text = response.text
         self.error = _parse_error(self.text)
         self.request_id = request_id(response.headers)
+        self.client_request_id = response.request.headers.get(CLIENT_REQUEST_ID_HEADER)
         self.retry_after = parse_retry_after(response.headers)
         self.attempts = attempts_of(response.request)
         super().__init__(self._describe())

@@ -5,6 +5,7 @@ and async halves of the same steps; everything but the I/O is shared."""
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +15,10 @@ from speech_models_client.errors import FieldValueError
 from speech_models_client.models import CustomModel, PaginatedCustomModels
 from speech_models_client.types import UNSET
 
+from ._config import CLIENT_REQUEST_ID_HEADER
 from ._endpoint import Endpoint
 from ._errors import ConfigurationError, InvalidResponseError, NextLinkError, connection_error, status_error
-from ._headers import parse_retry_after
+from ._headers import parse_retry_after, request_id
 from ._paging import Page
 
 __all__ = ["ListQuery", "afetch_page", "fetch_page", "parse_page"]
@@ -46,16 +48,18 @@ class ListQuery:
 
     def request(self, http: httpx.Client | httpx.AsyncClient, token: str | None) -> httpx.Request:
         """The request for the page `token` points at (``None``: the first page, built by the generated code)."""
+        headers = {CLIENT_REQUEST_ID_HEADER: str(uuid.uuid4())}
         try:
             if token is not None:
-                return http.build_request("GET", self.endpoint.resolve_link(token, self.api_version))
+                url = self.endpoint.resolve_link(token, self.api_version)
+                return http.build_request("GET", url, headers=headers)
             kwargs: dict[str, Any] = models_list_custom_models._get_kwargs(
                 skip=UNSET if self.skip is None else self.skip,
                 top=UNSET if self.top is None else self.top,
                 filter_=UNSET if self.filter is None else self.filter,
                 api_version=self.api_version,
             )
-            return http.build_request(**kwargs)
+            return http.build_request(**kwargs, headers=headers)
         except httpx.InvalidURL as exc:  # httpx refuses URLs over 65,536 characters, for one
             raise ConfigurationError(f"cannot build the request URL: {exc} (is the filter too long?)") from exc
 
@@ -108,7 +112,8 @@ def parse_page(response: httpx.Response) -> Page[CustomModel]:
         items = PaginatedCustomModels.from_dict(data).values
     except FieldValueError as exc:  # an item is not an object; a model's own fields are checked when read
         raise InvalidResponseError(f"the {status} response is not a valid page of models: {exc}") from exc
-    return Page(items or [], link or None, parse_retry_after(response.headers), status)
+    headers = response.headers
+    return Page(items or [], link or None, parse_retry_after(headers), status, request_id(headers))
 
 
 def _checked(response: httpx.Response) -> Page[CustomModel]:

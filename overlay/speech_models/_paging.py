@@ -34,12 +34,14 @@ class Page(Generic[T]):
         retry_after: the wait, in seconds, the service asked for before the next request (it sends
             ``Retry-After`` on successful pages too), or ``None``.
         status_code: the HTTP status of the response.
+        request_id: the service's id of the request (``apim-request-id`` and the like), for support cases.
     """
 
     items: Sequence[T]
     continuation_token: str | None
     retry_after: float | None
     status_code: int
+    request_id: str | None = None
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items)
@@ -77,7 +79,7 @@ class _Walk:
         """Move past `page`; return it, cut to what ``max_items`` leaves (a cut page is the last one)."""
         if self._remaining is not None:
             if len(page.items) >= self._remaining:
-                page = Page(page.items[: self._remaining], None, page.retry_after, page.status_code)
+                page = Page(page.items[: self._remaining], None, page.retry_after, page.status_code, page.request_id)
             self._remaining -= len(page.items)
         self.token = page.continuation_token
         self.done = page.continuation_token is None
