@@ -73,14 +73,6 @@ class _Base:
         # repr would print, stays empty.
         return AuthenticatedClient(base_url=str(self._endpoint.url), token="", prefix="", auth_header_name=KEY_HEADER)
 
-    def _listing(
-        self, filter_: str | None, top: int | None, skip: int | None, continuation_token: str | None
-    ) -> ListQuery:
-        query = ListQuery(self._endpoint, self.api_version, filter_, top, skip)
-        if continuation_token is not None:
-            query.check_token(continuation_token)
-        return query
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.endpoint!r}, api_version={self.api_version!r})"
 
@@ -167,7 +159,7 @@ class SpeechToTextModels(_Base):
         Raises:
             ConfigurationError: a bad argument, or a continuation token that is not this client's.
         """
-        query = self._listing(filter, top, skip, continuation_token)
+        query = ListQuery(self._endpoint, self.api_version, filter, top, skip)  # the token: checked by ItemPaged
 
         def get_page(token: str | None) -> Page[CustomModel]:
             return fetch_page(self._http, query.request(self._http, token))
@@ -239,7 +231,7 @@ class AsyncSpeechToTextModels(_Base):
         honor_retry_after: bool = False,
     ) -> AsyncItemPaged[CustomModel]:
         """List the subscription's custom models lazily; see ``SpeechToTextModels.list_models``."""
-        query = self._listing(filter, top, skip, continuation_token)
+        query = ListQuery(self._endpoint, self.api_version, filter, top, skip)  # the token: checked by ItemPaged
 
         async def get_page(token: str | None) -> Page[CustomModel]:
             return await afetch_page(self._http, query.request(self._http, token))

@@ -65,10 +65,6 @@ class ListQuery:
 
     def check_token(self, token: str) -> None:
         """Refuse a continuation token that is not one of this listing's, or that contradicts its arguments."""
-        if not isinstance(token, str) or not token:
-            raise ConfigurationError(
-                f"continuation_token must be a non-empty string from a page or an error, not {token!r}"
-            )
         try:
             url = self.endpoint.resolve_link(token, self.api_version)
         except NextLinkError as exc:
@@ -76,15 +72,12 @@ class ListQuery:
                 f"continuation_token {token[:80]!r} is not one of this client's (a Page's or an error's "
                 f"continuation_token for {self.endpoint}): {exc}"
             ) from None
-        for name, param, given in (
-            ("filter", "filter", self.filter),
-            ("top", "top", self.top),
-            ("skip", "skip", self.skip),
-        ):
-            if given is not None and url.params.get(param) != str(given):
+        params = url.params
+        for name, given in (("filter", self.filter), ("top", self.top), ("skip", self.skip)):
+            if given is not None and params.get(name) != str(given):
                 raise ConfigurationError(
                     f"{name}={given!r} contradicts the continuation token, which carries "
-                    f"{param}={url.params.get(param)!r}: the token already says where to resume; drop {name}"
+                    f"{name}={params.get(name)!r}: the token already says where to resume; drop {name}"
                 )
 
 
