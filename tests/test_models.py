@@ -392,3 +392,18 @@ def test_documents_drawn_from_the_spec_round_trip_and_read(document: dict[str, A
     _read_everything(page)
     assert json.dumps(page.to_dict()) == original
     assert pickle.loads(pickle.dumps(page)) == page
+
+
+def test_no_public_signature_or_field_of_the_generated_client_shows_unset() -> None:
+    import inspect
+
+    from speech_models_client.api.models import models_list_custom_models
+
+    for name in ("sync", "sync_detailed", "asyncio", "asyncio_detailed"):
+        function = getattr(models_list_custom_models, name)
+        assert "Unset" not in str(inspect.signature(function)), name
+        assert "Unset" not in (function.__doc__ or ""), name
+    for cls in MODEL_CLASSES:
+        assert "Unset" not in str(inspect.signature(cls.__init__)), cls.__name__
+        for _, attribute in cls._FIELDS:
+            assert "Unset" not in str(inspect.signature(getattr(cls, attribute).fget)), (cls.__name__, attribute)

@@ -13,7 +13,6 @@ import httpx
 from speech_models_client.api.models import models_list_custom_models
 from speech_models_client.errors import FieldValueError
 from speech_models_client.models import CustomModel, PaginatedCustomModels
-from speech_models_client.types import UNSET
 
 from ._config import CLIENT_REQUEST_ID_HEADER
 from ._endpoint import Endpoint
@@ -54,10 +53,7 @@ class ListQuery:
                 url = self.endpoint.resolve_link(token, self.api_version)
                 return http.build_request("GET", url, headers=headers)
             kwargs: dict[str, Any] = models_list_custom_models._get_kwargs(
-                skip=UNSET if self.skip is None else self.skip,
-                top=UNSET if self.top is None else self.top,
-                filter_=UNSET if self.filter is None else self.filter,
-                api_version=self.api_version,
+                skip=self.skip, top=self.top, filter_=self.filter, api_version=self.api_version
             )
             return http.build_request(**kwargs, headers=headers)
         except httpx.InvalidURL as exc:  # httpx refuses URLs over 65,536 characters, for one

@@ -6,14 +6,14 @@ import httpx
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.paginated_custom_models import PaginatedCustomModels
-from ...types import UNSET, Response, Unset
+from ...types import UNSET, Response
 
 
 def _get_kwargs(
     *,
-    skip: int | Unset = UNSET,
-    top: int | Unset = UNSET,
-    filter_: str | Unset = UNSET,
+    skip: int | None = None,
+    top: int | None = None,
+    filter_: str | None = None,
     api_version: str = "2025-10-15",
 ) -> dict[str, Any]:
 
@@ -63,9 +63,9 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    skip: int | Unset = UNSET,
-    top: int | Unset = UNSET,
-    filter_: str | Unset = UNSET,
+    skip: int | None = None,
+    top: int | None = None,
+    filter_: str | None = None,
     api_version: str = "2025-10-15",
 ) -> Response[Error | PaginatedCustomModels]:
     """Gets the list of custom models for the authenticated subscription.
@@ -73,9 +73,9 @@ def sync_detailed(
      Gets the list of custom models for the authenticated subscription.
 
     Args:
-        skip (int | Unset):
-        top (int | Unset):
-        filter_ (str | Unset):
+        skip (int | None):
+        top (int | None):
+        filter_ (str | None):
         api_version (str):  Default: '2025-10-15'. Example: 2025-10-15.
 
     Raises:
@@ -103,9 +103,9 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    skip: int | Unset = UNSET,
-    top: int | Unset = UNSET,
-    filter_: str | Unset = UNSET,
+    skip: int | None = None,
+    top: int | None = None,
+    filter_: str | None = None,
     api_version: str = "2025-10-15",
 ) -> Error | PaginatedCustomModels | None:
     """Gets the list of custom models for the authenticated subscription.
@@ -113,9 +113,9 @@ def sync(
      Gets the list of custom models for the authenticated subscription.
 
     Args:
-        skip (int | Unset):
-        top (int | Unset):
-        filter_ (str | Unset):
+        skip (int | None):
+        top (int | None):
+        filter_ (str | None):
         api_version (str):  Default: '2025-10-15'. Example: 2025-10-15.
 
     Raises:
@@ -138,9 +138,9 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    skip: int | Unset = UNSET,
-    top: int | Unset = UNSET,
-    filter_: str | Unset = UNSET,
+    skip: int | None = None,
+    top: int | None = None,
+    filter_: str | None = None,
     api_version: str = "2025-10-15",
 ) -> Response[Error | PaginatedCustomModels]:
     """Gets the list of custom models for the authenticated subscription.
@@ -148,9 +148,9 @@ async def asyncio_detailed(
      Gets the list of custom models for the authenticated subscription.
 
     Args:
-        skip (int | Unset):
-        top (int | Unset):
-        filter_ (str | Unset):
+        skip (int | None):
+        top (int | None):
+        filter_ (str | None):
         api_version (str):  Default: '2025-10-15'. Example: 2025-10-15.
 
     Raises:
@@ -176,9 +176,9 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    skip: int | Unset = UNSET,
-    top: int | Unset = UNSET,
-    filter_: str | Unset = UNSET,
+    skip: int | None = None,
+    top: int | None = None,
+    filter_: str | None = None,
     api_version: str = "2025-10-15",
 ) -> Error | PaginatedCustomModels | None:
     """Gets the list of custom models for the authenticated subscription.
@@ -186,9 +186,9 @@ async def asyncio(
      Gets the list of custom models for the authenticated subscription.
 
     Args:
-        skip (int | Unset):
-        top (int | Unset):
-        filter_ (str | Unset):
+        skip (int | None):
+        top (int | None):
+        filter_ (str | None):
         api_version (str):  Default: '2025-10-15'. Example: 2025-10-15.
 
     Raises:
