@@ -231,6 +231,27 @@ class JsonModel:
         return (type(self).from_dict, (self._data,))
 
 
+M = TypeVar("M", bound=JsonModel)
+
+
+def wrap_items(cls: type[M], value: object, parent: JsonModel, field: str) -> list[M]:
+    """An array of objects as models of `cls`, each knowing where it sits (for the paths in errors). One loop
+    with the wrapping inlined: a page's items are the one place where a call per item shows."""
+    out: list[M] = []
+    append = out.append
+    for index, item in enumerate(expect_list(value, parent, field)):
+        if item.__class__ is not dict:
+            item = expect_object(item, parent, field, index)
+        model = _new(cls)
+        model._data = item
+        model._cache = None
+        model._parent = parent
+        model._field = field
+        model._index = index
+        append(model)
+    return out
+
+
 def short_repr(value: _Any) -> str:
     """A value for a model's repr: strings cut at 40 characters, objects and arrays summarised."""
     if isinstance(value, dict):
@@ -263,4 +284,5 @@ __all__ = [
     "parse_datetime",
     "parse_enum",
     "short_repr",
+    "wrap_items",
 ]

@@ -9,12 +9,12 @@ from ..types import (
     MISSING,
     JsonModel,
     copy_json,
-    expect_list,
     expect_object,
     field_error,
     format_datetime,
     parse_datetime,
     parse_enum,
+    wrap_items,
 )
 
 
@@ -185,19 +185,7 @@ class CustomModel(JsonModel):
             if cached is not MISSING:
                 return cast("list[EntityReference] | None", cached)
         value = self._data.get("datasets")
-        result = (
-            None
-            if value is None
-            else [
-                EntityReference._wrap(
-                    item if isinstance(item, dict) else expect_object(item, self, "datasets", index),
-                    self,
-                    "datasets",
-                    index,
-                )
-                for index, item in enumerate(expect_list(value, self, "datasets"))
-            ]
-        )
+        result = None if value is None else wrap_items(EntityReference, value, self, "datasets")
         cache["datasets"] = result
         return result
 

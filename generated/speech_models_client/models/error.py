@@ -8,10 +8,10 @@ from ..types import (
     MISSING,
     JsonModel,
     copy_json,
-    expect_list,
     expect_object,
     field_error,
     parse_enum,
+    wrap_items,
 )
 
 
@@ -92,19 +92,7 @@ class Error(JsonModel):
             if cached is not MISSING:
                 return cast("list[Error] | None", cached)
         value = self._data.get("details")
-        result = (
-            None
-            if value is None
-            else [
-                Error._wrap(
-                    item if isinstance(item, dict) else expect_object(item, self, "details", index),
-                    self,
-                    "details",
-                    index,
-                )
-                for index, item in enumerate(expect_list(value, self, "details"))
-            ]
-        )
+        result = None if value is None else wrap_items(Error, value, self, "details")
         cache["details"] = result
         return result
 

@@ -7,9 +7,8 @@ from ..types import (
     MISSING,
     JsonModel,
     copy_json,
-    expect_list,
-    expect_object,
     field_error,
+    wrap_items,
 )
 
 
@@ -80,19 +79,7 @@ class PaginatedCustomModels(JsonModel):
             if cached is not MISSING:
                 return cast("list[CustomModel] | None", cached)
         value = self._data.get("values")
-        result = (
-            None
-            if value is None
-            else [
-                CustomModel._wrap(
-                    item if isinstance(item, dict) else expect_object(item, self, "values", index),
-                    self,
-                    "values",
-                    index,
-                )
-                for index, item in enumerate(expect_list(value, self, "values"))
-            ]
-        )
+        result = None if value is None else wrap_items(CustomModel, value, self, "values")
         cache["values"] = result
         return result
 
