@@ -15,6 +15,7 @@ import speech_models as sm
 from speech_models_emulator import build_models, run_emulator
 from speech_models_emulator.server import RunningEmulator
 
+from tests.fakes import FakeClock
 from tests.loopback import (
     ScriptedServer,
     answer,
@@ -27,26 +28,6 @@ from tests.loopback import (
 from tests.test_client import run
 
 KINDS = pytest.mark.parametrize("kind", ["sync", "async"])
-
-
-class FakeClock:
-    """A monotonic clock that moves `step` seconds each time it is read, and by every sleep."""
-
-    def __init__(self, step: float = 0.0) -> None:
-        self.now = 1000.0
-        self.step = step
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        self.now += self.step
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
 
 
 def make(kind: str, url: str, clock: FakeClock | None = None, key: str = "k", **kwargs: Any) -> Any:

@@ -11,6 +11,8 @@ import httpx
 import pytest
 from speech_models import AsyncRetryTransport, RetryPolicy, RetryTransport, parse_retry_after
 
+from tests.fakes import FakeClock
+
 NOW = 1_700_000_000.0  # a fixed wall-clock time for HTTP-dates
 
 
@@ -48,24 +50,6 @@ def test_parse_retry_after(headers: dict[str, str], expected: float | None) -> N
     assert parse_retry_after(httpx.Headers(headers), now=NOW) == expected
 
 
-class FakeTime:
-    """A monotonic clock that only moves when something sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-
-    def clock(self) -> float:
-        return self.now
-
-
 Script = list[httpx.Response | Exception]
 
 
@@ -87,10 +71,10 @@ class Scripted:
 def _send(kind: str, script: Script, method: str = "GET", **policy: float | int | None) -> tuple:  # type: ignore[type-arg]
     """Send one request through the sync or async retry transport; return (response or error, scripted, time)."""
     scripted = Scripted(script)
-    fake = FakeTime()
+    fake = FakeClock()
     common: dict[str, Any] = {
         "policy": RetryPolicy(**policy),  # type: ignore[arg-type]
-        "clock": fake.clock,
+        "clock": fake,
         "now": lambda: NOW,
         "rng": random.Random(7),
     }

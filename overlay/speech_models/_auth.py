@@ -210,7 +210,7 @@ def auth_for(
     if isinstance(credential, KeyCredentialLike):
         return SubscriptionKeyAuth(credential)
     if isinstance(credential, TokenCredentialLike | AsyncTokenCredentialLike):
-        if not is_async and _is_coroutine_function(credential.get_token):
+        if not is_async and inspect.iscoroutinefunction(credential.get_token):
             raise ConfigurationError("an async token credential (azure.identity.aio) needs AsyncSpeechToTextModels")
         if host.endswith(".api.cognitive.microsoft.com"):
             raise ConfigurationError(
@@ -223,7 +223,3 @@ def auth_for(
         f"credential must be a key string, a key credential (with .key) or a token credential (with .get_token), "
         f"not {type(credential).__name__}"
     )
-
-
-def _is_coroutine_function(function: object) -> bool:
-    return inspect.iscoroutinefunction(function)
