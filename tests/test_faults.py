@@ -4,12 +4,9 @@ cancelled tasks, malformed pages and links that must not be followed."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import random
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 import speech_models as sm
 from speech_models_emulator import build_models, run_emulator
@@ -199,38 +196,6 @@ def test_non_ascii_digits_in_retry_after_fall_back_to_backoff(kind: str) -> None
     assert names(models) == ["m0", "m1"]
     assert len(clock.sleeps) == 1
     assert 0.25 <= clock.sleeps[0] <= 0.5
-
-
-# --- async cancellation ---------------------------------------------------------------------------------------
-
-
-def test_cancelled_tasks_leave_no_connection_behind() -> None:
-    rng = random.Random(1093)
-    limits = httpx.Limits(max_connections=20)
-
-    async def go(emulator: RunningEmulator) -> tuple[int, int, int]:
-        transport = httpx.AsyncHTTPTransport(limits=limits)
-        async with sm.AsyncSpeechToTextModels(emulator.url, emulator.key, transport=transport) as api:
-
-            async def one_page() -> None:
-                async for _page in api.list_models(top=5).by_page():
-                    break
-
-            for _ in range(3000):
-                task = asyncio.create_task(one_page())
-                for _ in range(rng.randrange(0, 12)):
-                    await asyncio.sleep(0)
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            models = [m async for m in api.list_models()]
-            return len(models), len(transport._pool.connections), len(transport._pool._requests)
-
-    with run_emulator(count=150) as emulator:
-        count, connections, queued = asyncio.run(go(emulator))
-    assert count == 150
-    assert connections <= 20
-    assert queued == 0
 
 
 # --- what a new user hit -------------------------------------------------------------------------------------

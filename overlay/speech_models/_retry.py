@@ -8,6 +8,8 @@ only differ in how they wait and read. Clock, wall time, sleep and jitter are in
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 import random
 import time
@@ -20,7 +22,6 @@ import httpx
 
 from ._errors import ATTEMPTS_EXTENSION, Attempts
 from ._headers import retry_after_hint
-from ._pool_guard import reclaim_orphaned_connections
 
 __all__ = ["AsyncRetryTransport", "RetryPolicy", "RetryTransport"]
 
@@ -287,11 +288,82 @@ class RetryTransport(httpx.BaseTransport):
         self._wrapped.close()
 
 
+class _Abandoned(Exception):
+    """Ends a detached call whose caller was cancelled, at the first point where that is safe."""
+
+
+# httpcore trace events before which a request holds a pool slot but has sent nothing: an abandoned call stops
+# there by raising, which httpcore handles as a failed connect or send (the connection is closed and reaped).
+_STOP_BEFORE = frozenset(
+    {"connection.connect_tcp.started", "connection.connect_unix_socket.started", "http11.send_request_headers.started"}
+)
+# From this event on, an HTTP/1.1 attempt runs inside httpcore's cleanup handler: cancelling it is safe.
+_CANCELLABLE_FROM = "http11.send_request_headers.started"
+
+
+class _Detached:
+    """A call run apart from its caller's task, so the caller's cancellation never lands inside httpcore.
+
+    httpcore shields its bookkeeping with anyio cancel scopes, which a native ``Task.cancel()`` goes through: a
+    cancellation delivered while a response closes, while a request waits for a pool slot, or between connecting
+    and sending leaves the pool believing a connection is in use forever (encode/httpcore#1093). So the caller
+    awaits the call through ``asyncio.shield`` and, when it is cancelled, marks the call abandoned. The call then
+    ends at its next safe point, through httpcore's public ``trace`` extension and anyio cancel scopes (which
+    httpcore's shields respect): a request that has sent nothing stops before it connects or sends; one being sent
+    or read, or a wait between attempts, is cancelled through the scope. A request still queued for a pool slot
+    keeps its place (bounded by the pool timeout) and stops as soon as it gets one. The caller is never held.
+    """
+
+    def __init__(self, request: httpx.Request) -> None:
+        self.abandoned = False
+        self._scope: anyio.CancelScope | None = None
+        self._cancellable = False
+        self._user_trace = request.extensions.get("trace")
+        request.extensions["trace"] = self._trace
+
+    async def _trace(self, event: str, info: dict[str, Any]) -> None:
+        if event in _STOP_BEFORE:
+            if self.abandoned:
+                raise _Abandoned
+            if event == _CANCELLABLE_FROM:
+                self._cancellable = True
+        if self._user_trace is not None:
+            await self._user_trace(event, info)
+
+    def abandon(self) -> None:
+        self.abandoned = True
+        if self._scope is not None and self._cancellable:
+            self._scope.cancel()
+
+    async def step(self, awaitable: Awaitable[Any], *, cancellable: bool) -> Any:
+        """Await `awaitable` (a send, a body read or a wait); abandoning the call interrupts it once it is
+        `cancellable` (a send becomes so when it starts sending)."""
+        if self.abandoned:
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()
+            raise _Abandoned
+        with anyio.CancelScope() as scope:
+            self._scope, self._cancellable = scope, cancellable
+            try:
+                return await awaitable
+            finally:
+                self._scope, self._cancellable = None, False
+        raise _Abandoned  # the scope caught the cancellation
+
+
+def _on_asyncio() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # another event loop (trio): its cancellation respects httpcore's shields
+        return False
+    return True
+
+
 class AsyncRetryTransport(httpx.AsyncBaseTransport):
     """The async twin of ``RetryTransport``: the same policy and decisions, waiting with ``anyio.sleep``.
 
-    A task cancelled during an attempt leaves no connection behind in the wrapped transport's pool (see
-    ``_pool_guard``).
+    A task cancelled during an attempt returns at once and leaves no connection behind in the wrapped transport's
+    pool: on asyncio the call runs in a task of its own that finishes the attempt's bookkeeping (see ``_Detached``).
     """
 
     def __init__(
@@ -308,26 +380,50 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         self._wrapped = wrapped or httpx.AsyncHTTPTransport()
         self._retrier = _Retrier(policy, attempt_timeout, clock, now, rng)
         self._sleep = sleep
+        self._calls: set[asyncio.Task[httpx.Response]] = set()  # strong references to the running calls
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        detached = _Detached(request)
+        if not _on_asyncio():
+            return await self._call(request, detached)
+        task = asyncio.get_running_loop().create_task(self._call(request, detached))
+        self._calls.add(task)
+        task.add_done_callback(self._settled)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            detached.abandon()
+            raise
+
+    def _settled(self, task: asyncio.Task[httpx.Response]) -> None:
+        self._calls.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: an abandoned call's outcome has no one to go to
+
+    async def _call(self, request: httpx.Request, detached: _Detached) -> httpx.Response:
         call = _Call(self._retrier, request)
         try:
             while True:
                 budget = call.attempt()
                 try:
-                    response = await self._wrapped.handle_async_request(request)
+                    response: httpx.Response = await detached.step(
+                        self._wrapped.handle_async_request(request), cancellable=False
+                    )
+                    if detached.abandoned:
+                        await response.aclose()
+                        raise _Abandoned
                     delay = call.delay_after_response(response)
                     if delay is None:
-                        return await self._read(response, call, budget)
+                        whole: httpx.Response = await detached.step(
+                            self._read(response, call, budget), cancellable=True
+                        )
+                        return whole
                     await response.aclose()
                 except httpx.TransportError as exc:
                     delay = call.delay_after_error(exc)
                     if delay is None:
                         raise
-                await self._sleep(delay)
-        except anyio.get_cancelled_exc_class():
-            await reclaim_orphaned_connections(self._wrapped)
-            raise
+                await detached.step(self._sleep(delay), cancellable=True)
         finally:
             call.record()
 

@@ -1,0 +1,156 @@
+"""Cancellation and caller exceptions strand no pool slot, over real loopback sockets.
+
+The deterministic test cancels the caller at each await point of an attempt, reached through httpcore's public
+``trace`` extension (connect, send, headers, body, close); the storm cancels 1,200 listings at random points on a
+10-slot pool. Both then need every slot back: the next listings run on the same pool, with a short pool timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+import speech_models as sm
+from speech_models_emulator import run_emulator
+from speech_models_emulator.server import RunningEmulator
+
+TRACE_EVENTS = [
+    f"{step}.{edge}"
+    for step in (
+        "connection.connect_tcp",
+        "http11.send_request_headers",
+        "http11.send_request_body",
+        "http11.receive_response_headers",
+        "http11.receive_response_body",
+        "http11.response_closed",
+    )
+    for edge in ("started", "complete")
+]
+Trace = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+class Traced(httpx.AsyncBaseTransport):
+    """Hands every request to `wrapped` with httpcore's ``trace`` callback set (a public extension)."""
+
+    def __init__(self, wrapped: httpx.AsyncHTTPTransport, trace: Trace) -> None:
+        self.wrapped = wrapped
+        self._trace = trace
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.extensions["trace"] = self._trace
+        return await self.wrapped.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.wrapped.aclose()
+
+
+def busy_connections(transport: httpx.AsyncHTTPTransport | httpx.HTTPTransport) -> int:
+    """Connections of the pool that are neither idle nor closed. httpx keeps its httpcore pool in ``_pool`` (httpx
+    is pinned in requirements/constraints.txt; an AttributeError here means the pin moved); ``connections``,
+    ``is_idle`` and ``is_closed`` are httpcore's public API."""
+    pool = transport._pool
+    return sum(1 for conn in pool.connections if not conn.is_idle() and not conn.is_closed())
+
+
+def client(url: str, key: str, transport: httpx.AsyncBaseTransport, pool: float = 3.0) -> sm.AsyncSpeechToTextModels:
+    # A pool timeout short enough that a stranded slot fails the next listing quickly.
+    return sm.AsyncSpeechToTextModels(url, key, transport=transport, timeout=httpx.Timeout(10.0, pool=pool))
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Any:
+    with run_emulator(count=23) as running:
+        yield running
+
+
+# The second page reuses the first page's connection: it has no connect step.
+POINTS = [(event, 0) for event in TRACE_EVENTS] + [(e, 1) for e in TRACE_EVENTS if not e.startswith("connection.")]
+
+
+@pytest.mark.parametrize(("event", "occurrence"), POINTS, ids=[f"{e}-page{n + 1}" for e, n in POINTS])
+def test_a_cancel_at_each_await_point_of_an_attempt_strands_no_slot(
+    emulator: RunningEmulator, event: str, occurrence: int
+) -> None:
+    async def go() -> tuple[bool, int, int]:
+        caller: asyncio.Task[Any] | None = None
+        seen = 0
+        fired = False
+
+        async def trace(name: str, info: dict[str, Any]) -> None:
+            nonlocal seen, fired
+            if name == event and not fired:
+                if seen == occurrence:
+                    fired = True
+                    assert caller is not None
+                    caller.cancel()
+                    await asyncio.sleep(0)  # the cancellation lands here, inside httpcore
+                seen += 1
+
+        inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=1))
+        async with client(emulator.url, emulator.key, Traced(inner, trace)) as api:
+
+            async def listing() -> list[Any]:
+                return [m async for m in api.list_models(top=10)]
+
+            caller = asyncio.create_task(listing())
+            with contextlib.suppress(asyncio.CancelledError):
+                await caller
+            models = [m async for m in api.list_models(top=10)]
+            return fired, len(models), busy_connections(inner)
+
+    fired, count, busy = asyncio.run(go())
+    assert fired, f"{event} was never reached"
+    assert count == 23
+    assert busy == 0
+
+
+def test_a_storm_of_cancelled_listings_returns_every_slot() -> None:
+    """The reported storm: waves of 50 listings on a 10-slot pool, each cancelled within 0.2 s."""
+    rng = random.Random(16)
+
+    async def go(server: RunningEmulator) -> tuple[list[int], int, int]:
+        inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=10))
+        # The default pool timeout: the listings cancelled while queued for a slot keep their place until they get
+        # one, and httpcore 1.0.9 strands a slot when a pool timeout races the hand-over of one.
+        async with client(server.url, server.key, inner, pool=30.0) as api:
+
+            async def listing() -> int:
+                return len([m async for m in api.list_models(top=50)])
+
+            cancelled = 0
+            for _wave in range(24):
+                tasks = [asyncio.create_task(listing()) for _ in range(50)]
+                for task in tasks:
+                    asyncio.get_running_loop().call_later(rng.uniform(0, 0.2), task.cancel)
+                results = await asyncio.gather(*tasks, return_exceptions=True)
+                cancelled += sum(isinstance(result, asyncio.CancelledError) for result in results)
+            counts = await asyncio.gather(*(listing() for _ in range(10)))
+            return counts, cancelled, busy_connections(inner)
+
+    with run_emulator(count=537) as server:
+        counts, cancelled, busy = asyncio.run(go(server))
+    assert cancelled >= 1000, f"only {cancelled} of 1,200 listings were cancelled before they ended"
+    assert counts == [537] * 10
+    assert busy == 0
+
+
+def test_an_exception_in_the_callers_loop_strands_nothing(emulator: RunningEmulator) -> None:
+    inner = httpx.HTTPTransport(limits=httpx.Limits(max_connections=1))
+    timeout = httpx.Timeout(10.0, pool=3.0)
+    with sm.SpeechToTextModels(emulator.url, emulator.key, transport=inner, timeout=timeout) as api:
+
+        def fail_at(stop_after: int) -> None:
+            for index, _model in enumerate(api.list_models(top=5)):
+                if index == stop_after:
+                    raise LookupError("the caller's own failure")
+
+        for stop_after in range(0, 23, 4):
+            with pytest.raises(LookupError):
+                fail_at(stop_after)
+        assert len(list(api.list_models(top=5))) == 23
+        assert busy_connections(inner) == 0
