@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
+
+
+def _restore(cls: type[SpeechModelsError], args: tuple[Any, ...], fields: dict[str, Any]) -> SpeechModelsError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(fields)
+    return error
+
+
+def _picklable(value: Any) -> Any:
+    try:
+        pickle.dumps(value)
+    except Exception:  # noqa: BLE001 - whatever a field's own pickling raises, the error still crosses
+        return None
+    return value
 
 
 class SpeechModelsError(Exception):
@@ -13,6 +29,12 @@ class SpeechModelsError(Exception):
     """
 
     continuation_token: str | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by fields, not by constructor arguments (each subclass takes its own), so an error crosses a
+        process boundary (a ``ProcessPoolExecutor`` worker) whole; a field that cannot be pickled becomes ``None``."""
+        fields = {name: _picklable(value) for name, value in self.__dict__.items()}
+        return (_restore, (type(self), self.args, fields))
 
 
 class InvalidResponseError(SpeechModelsError):
