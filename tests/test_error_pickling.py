@@ -166,6 +166,7 @@ def test_each_error_round_trips_through_pickle_with_its_fields(name: str, urls: 
     assert type(copy) is type(error)
     assert fields(copy) == fields(error)
     if isinstance(error, sm.APIStatusError):
+        assert isinstance(copy, sm.APIStatusError)
         assert copy.response is not None
         assert copy.response.status_code == error.status_code
         assert copy.response.request.headers.get("Ocp-Apim-Subscription-Key") in (None, "[redacted]")
