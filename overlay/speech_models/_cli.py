@@ -25,6 +25,7 @@ from ._errors import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    CredentialError,
     InvalidResponseError,
     NextLinkError,
     PermissionDeniedError,
@@ -295,7 +296,7 @@ def _parser() -> argparse.ArgumentParser:
 def _exit_code(error: SpeechModelsError) -> int:
     if isinstance(error, BadRequestError):
         return EXIT_USAGE
-    if isinstance(error, AuthenticationError | PermissionDeniedError):
+    if isinstance(error, AuthenticationError | PermissionDeniedError | CredentialError):
         return EXIT_AUTH
     if isinstance(error, RateLimitError):
         return EXIT_THROTTLED

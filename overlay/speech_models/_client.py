@@ -37,9 +37,10 @@ class _Base:
         timeout: float | httpx.Timeout,
         retry_policy: RetryPolicy | None,
         is_async: bool,
+        now: Callable[[], float],
     ) -> None:
         self._endpoint = Endpoint(endpoint)
-        self._auth = auth_for(key, credential, is_async=is_async, host=self._endpoint.url.host)
+        self._auth = auth_for(key, credential, is_async=is_async, host=self._endpoint.url.host, now=now)
         if not api_version or not isinstance(api_version, str):
             raise ConfigurationError("api_version must be a non-empty string")
         self.api_version = api_version
@@ -96,6 +97,7 @@ class SpeechToTextModels(_Base):
         transport: the httpx transport under the retry layer (for tests: ``httpx.MockTransport``).
         sleep: how retries and paging wait (``time.sleep``); tests pass a fake.
         clock: the monotonic clock that times attempts and the retry deadline (``time.monotonic``).
+        now: the wall clock, in POSIX seconds, for HTTP-date waits and token expiry (``time.time``).
 
     Use it as a context manager, or call ``close()``, to release its connections.
     """
@@ -112,12 +114,13 @@ class SpeechToTextModels(_Base):
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(endpoint, key, credential, api_version, timeout, retry_policy, is_async=False)
+        super().__init__(endpoint, key, credential, api_version, timeout, retry_policy, is_async=False, now=now)
         self._sleep = sleep
         wrapped = transport or httpx.HTTPTransport(proxy=self._proxy())
         retrying = RetryTransport(
-            wrapped, policy=self.retry_policy, attempt_timeout=self._attempt_timeout, sleep=sleep, clock=clock
+            wrapped, policy=self.retry_policy, attempt_timeout=self._attempt_timeout, sleep=sleep, clock=clock, now=now
         )
         self._http = httpx.Client(
             base_url=str(self._endpoint.url),
@@ -203,12 +206,13 @@ class AsyncSpeechToTextModels(_Base):
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(endpoint, key, credential, api_version, timeout, retry_policy, is_async=True)
+        super().__init__(endpoint, key, credential, api_version, timeout, retry_policy, is_async=True, now=now)
         self._sleep = sleep
         wrapped = transport or httpx.AsyncHTTPTransport(proxy=self._proxy())
         retrying = AsyncRetryTransport(
-            wrapped, policy=self.retry_policy, attempt_timeout=self._attempt_timeout, sleep=sleep, clock=clock
+            wrapped, policy=self.retry_policy, attempt_timeout=self._attempt_timeout, sleep=sleep, clock=clock, now=now
         )
         self._http = httpx.AsyncClient(
             base_url=str(self._endpoint.url),

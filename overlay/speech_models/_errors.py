@@ -7,6 +7,7 @@
     ├── InvalidResponseError           a 2xx response whose body is not a valid page
     │   └── FieldValueError            a model's field holds a value of the wrong type (raised when it is read)
     ├── NextLinkError                  an ``@nextLink`` (or continuation token) that must not be followed
+    ├── CredentialError                the token credential failed to give a token (its error is ``__cause__``)
     └── APIStatusError                 any non-2xx response; the parsed ``Error`` when the body is one
         ├── BadRequestError            400
         ├── AuthenticationError        401: missing or wrong subscription key
@@ -45,6 +46,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "CredentialError",
     "FieldValueError",
     "InvalidResponseError",
     "NextLinkError",
@@ -93,6 +95,11 @@ class APIConnectionError(SpeechModelsError):
 
 class APITimeoutError(APIConnectionError):
     """The request timed out, after the configured retries."""
+
+
+class CredentialError(SpeechModelsError):
+    """The token credential could not provide a token (azure-identity's ``ClientAuthenticationError`` or
+    ``CredentialUnavailableError``, a malformed token, anything it raised); the original is ``__cause__``."""
 
 
 class NextLinkError(SpeechModelsError):
