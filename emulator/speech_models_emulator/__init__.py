@@ -5,6 +5,16 @@ It depends on neither the generated client nor the SDK: it is checked against th
 serves it on a free loopback port; ``speech_models_emulator.pytest_plugin`` offers both as pytest fixtures.
 """
 
+try:
+    import starlette  # noqa: F401
+    import uvicorn  # noqa: F401
+    import yaml  # noqa: F401
+except ImportError as _missing:
+    raise ImportError(
+        f"speech_models_emulator needs the [emulator] extra (missing: {_missing.name}): "
+        "pip install 'speech-models[emulator]'"
+    ) from None
+
 from .app import DEFAULT_KEY, create_app, load_spec
 from .data import build_models
 from .faults import Fault, Faults

@@ -39,7 +39,9 @@ class SpeechModelsError(Exception):
 
 class InvalidResponseError(SpeechModelsError):
     """A successful response whose body is not what the contract promises (not JSON, not a page, or a value of
-    the wrong type)."""
+    the wrong type); ``response`` and ``request_id`` are set when the page itself was refused."""
+
+    request_id: str | None = None
 
     def __init__(self, message: str, *, response: Any = None) -> None:
         super().__init__(message)

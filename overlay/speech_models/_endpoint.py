@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 
 import httpx
 
@@ -16,6 +17,8 @@ __all__ = ["Endpoint"]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Paths of the API itself that users paste into the endpoint; they are dropped rather than doubled.
 _API_SUFFIXES = ("/speechtotext/models", "/speechtotext")
+# The versioned paths of older releases of the API (/speechtotext/v3.2, /speechtotext/v3.1/models, ...).
+_VERSIONED_PATH = re.compile(r"/speechtotext/v[0-9][^/]*", re.IGNORECASE)
 
 
 def _is_loopback(host: str) -> bool:
@@ -51,7 +54,16 @@ class Endpoint:
                 "(for example https://westus.api.cognitive.microsoft.com)"
             )
         value = value.strip()
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # undecodable bytes in the environment arrive as lone surrogates
+            raise ConfigurationError(
+                f"the endpoint {value.encode('utf-8', 'backslashreplace').decode('ascii', 'replace')[:100]!r} is "
+                "not valid text (undecodable bytes, from the environment?)"
+            ) from None
         shown = _without_userinfo(value)
+        if "?" in value or "#" in value:  # even an empty one ("https://host/gw?"), which httpx drops
+            raise ConfigurationError(f"the endpoint {shown!r} must not carry a query or a fragment")
         try:
             url = httpx.URL(value)
         except httpx.InvalidURL:
@@ -69,6 +81,13 @@ class Endpoint:
         if url.query or url.fragment:
             raise ConfigurationError(f"the endpoint {shown!r} must not carry a query or a fragment")
         path = url.path.rstrip("/")
+        versioned = _VERSIONED_PATH.search(path)
+        if versioned:
+            raise ConfigurationError(
+                f"the endpoint {shown!r} carries the path of another API version ({versioned.group(0)!r}): the "
+                "endpoint is the resource's base URL, such as https://westus.api.cognitive.microsoft.com; the "
+                "version is the client's api_version"
+            )
         for suffix in _API_SUFFIXES:
             if path.endswith(suffix):
                 path = path[: -len(suffix)]

@@ -16,8 +16,9 @@
         ├── RateLimitError             429
         └── ServiceError               5xx
 
-Misuse of the SDK itself (a missing endpoint, a malformed key, a bad argument) raises ``ConfigurationError``, a
-``ValueError`` outside the tree, because it is a bug to fix rather than a failure to handle.
+Misuse of the SDK itself (a missing endpoint, a malformed key, a bad argument, a closed client) raises
+``ConfigurationError``, a ``ValueError`` outside the tree, because it is a bug to fix rather than a failure to
+handle.
 
 The root, ``InvalidResponseError`` and ``FieldValueError`` are defined by the generated package (its
 ``errors`` module, from templates/errors.py.jinja), because the generated models raise ``FieldValueError``.
@@ -45,6 +46,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigurationError",
     "CredentialError",
     "FieldValueError",
@@ -84,6 +86,11 @@ def attempts_of(request: httpx.Request) -> Attempts | None:
 
 class ConfigurationError(ValueError):
     """The SDK was configured wrongly: a missing or malformed endpoint or key, or a bad argument."""
+
+
+class ClientClosedError(ConfigurationError, RuntimeError):
+    """A listing was iterated after its client was closed (its ``with`` block ended, or ``close()`` was called);
+    a ``RuntimeError`` too, as httpx's own error for it is."""
 
 
 class APIConnectionError(SpeechModelsError):
@@ -275,6 +282,6 @@ def _parse_error(text: str) -> Error | None:
     when read)."""
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # not JSON, or nested too deep to read: the text is kept
         return None
     return Error.from_dict(data) if isinstance(data, dict) else None

@@ -16,7 +16,15 @@ from speech_models_client.models import CustomModel, PaginatedCustomModels
 
 from ._config import CLIENT_REQUEST_ID_HEADER
 from ._endpoint import Endpoint
-from ._errors import ConfigurationError, InvalidResponseError, NextLinkError, connection_error, status_error
+from ._errors import (
+    ClientClosedError,
+    ConfigurationError,
+    InvalidResponseError,
+    NextLinkError,
+    connection_error,
+    redact,
+    status_error,
+)
 from ._headers import parse_retry_after, request_id
 from ._paging import Page
 
@@ -77,32 +85,48 @@ class ListQuery:
                 )
 
 
+def _invalid(response: httpx.Response, what: str) -> InvalidResponseError:
+    """The error for a 2xx `response` whose body is not a page: it keeps the response (its request redacted) and
+    the service's request id, for a support case."""
+    redact(response.request)
+    rid = request_id(response.headers)
+    tail = f" (request id {rid})" if rid else ""
+    error = InvalidResponseError(
+        f"the {response.status_code} response is not a valid page of models: {what}{tail}", response=response
+    )
+    error.request_id = rid
+    return error
+
+
 def parse_page(response: httpx.Response) -> Page[CustomModel]:
     """The page in a 2xx `response`, or ``InvalidResponseError`` saying what is wrong with the body."""
-    status = response.status_code
     try:
         data = json.loads(response.content)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidResponseError(f"the {status} response is not a valid page of models: not JSON: {exc}") from exc
+        raise _invalid(response, f"not JSON: {exc}") from exc
+    except RecursionError:
+        raise _invalid(response, "its JSON is nested too deep to read") from None
     if not isinstance(data, dict):
-        raise InvalidResponseError(
-            f"the {status} response is not a valid page of models: a JSON {type(data).__name__}, not an object"
-        )
+        raise _invalid(response, f"a JSON {type(data).__name__}, not an object")
     if not isinstance(data.get("values"), list):
         what = "no 'values' array" if data.get("values") is None else f"'values' is a {type(data['values']).__name__}"
-        raise InvalidResponseError(f"the {status} response is not a valid page of models: {what}")
+        raise _invalid(response, what)
     link = data.get("@nextLink")
     if link is not None and not isinstance(link, str):
-        raise InvalidResponseError(
-            f"the {status} response is not a valid page of models: '@nextLink' is a {type(link).__name__}, "
-            "not a string; the listing cannot go on"
-        )
+        raise _invalid(response, f"'@nextLink' is a {type(link).__name__}, not a string; the listing cannot go on")
     try:
         items = PaginatedCustomModels.from_dict(data).values
     except FieldValueError as exc:  # an item is not an object; a model's own fields are checked when read
-        raise InvalidResponseError(f"the {status} response is not a valid page of models: {exc}") from exc
+        raise _invalid(response, str(exc)) from exc
     headers = response.headers
-    return Page(items or [], link or None, parse_retry_after(headers), status, request_id(headers))
+    return Page(items or [], link or None, parse_retry_after(headers), response.status_code, request_id(headers))
+
+
+def _closed() -> ClientClosedError:
+    return ClientClosedError(
+        "the client is closed (its with block ended, or close() was called): iterate the listing inside the with "
+        "block, or use a new client"
+    )
 
 
 def _checked(response: httpx.Response) -> Page[CustomModel]:
@@ -113,6 +137,8 @@ def _checked(response: httpx.Response) -> Page[CustomModel]:
 
 def fetch_page(http: httpx.Client, request: httpx.Request) -> Page[CustomModel]:
     """Send `request` (retried, body read, by the client's transport) and return its page."""
+    if http.is_closed:
+        raise _closed()
     try:
         response = http.send(request)
     except httpx.TransportError as exc:
@@ -122,6 +148,8 @@ def fetch_page(http: httpx.Client, request: httpx.Request) -> Page[CustomModel]:
 
 async def afetch_page(http: httpx.AsyncClient, request: httpx.Request) -> Page[CustomModel]:
     """The async twin of ``fetch_page``."""
+    if http.is_closed:
+        raise _closed()
     try:
         response = await http.send(request)
     except httpx.TransportError as exc:

@@ -3,6 +3,7 @@ from typing import Any
 
 import httpx
 
+from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.paginated_custom_models import PaginatedCustomModels
@@ -38,7 +39,16 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | PaginatedCustomModels:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | PaginatedCustomModels | None:
+    try:
+        return _parse_body(client=client, response=response)
+    except (ValueError, RecursionError, errors.InvalidResponseError):  # JSONDecodeError is a ValueError
+        return None
+
+
+def _parse_body(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | PaginatedCustomModels:
     if response.status_code == 200:
         response_200 = PaginatedCustomModels.from_dict(response.json())
 
