@@ -110,6 +110,11 @@ class ScriptedServer:
         self._lock = threading.Lock()
         self._acceptor = threading.Thread(target=self._accept, daemon=True)
 
+    def play(self, script: Sequence[Behaviour]) -> None:
+        """Replace the script (for behaviours that need the server's own URL, such as links back to it)."""
+        with self._lock:
+            self._script = list(script)
+
     @property
     def connections(self) -> int:
         with self._lock:
@@ -126,7 +131,7 @@ class ScriptedServer:
             with self._lock:
                 index = len(self._conns)
                 self._conns.append(conn)
-            behaviour = self._script[min(index, len(self._script) - 1)]
+                behaviour = self._script[min(index, len(self._script) - 1)]
             thread = threading.Thread(target=self._serve, args=(conn, behaviour), daemon=True)
             self._threads.append(thread)
             thread.start()

@@ -55,6 +55,7 @@ class _Walk:
 
     def __init__(self, token: str | None, max_items: int | None, honor_retry_after: bool, max_wait: float) -> None:
         self.token = token
+        self._read_by = token  # the token that fetched the last page read whole (the start: where the walk began)
         self.done = max_items == 0
         self._remaining = max_items
         self._seen: set[str] = set()
@@ -75,8 +76,15 @@ class _Walk:
             self._seen.add(token)
         return self._wait
 
+    def resume_token(self, error: SpeechModelsError) -> str | None:
+        """Where a caller resumes after `error`: at the page that failed to arrive (the token that asked for it);
+        but when the link itself is refused (another origin, a repeat), at the last page read whole, never at the
+        refused link (``None``: the first page)."""
+        return self._read_by if isinstance(error, NextLinkError) else self.token
+
     def advance(self, page: Page[T]) -> Page[T]:
         """Move past `page`; return it, cut to what ``max_items`` leaves (a cut page is the last one)."""
+        self._read_by = self.token
         if self._remaining is not None:
             if len(page.items) >= self._remaining:
                 page = Page(page.items[: self._remaining], None, page.retry_after, page.status_code, page.request_id)
@@ -161,13 +169,13 @@ class ItemPaged(Generic[T]):
         """
         walk = self._options.walk(continuation_token)
         while not walk.done:
-            wait = walk.next_wait()
-            if wait:
-                self._sleep(wait)
             try:
+                wait = walk.next_wait()
+                if wait:
+                    self._sleep(wait)
                 page = self._get_page(walk.token)
             except SpeechModelsError as exc:
-                exc.continuation_token = walk.token
+                exc.continuation_token = walk.resume_token(exc)
                 raise
             yield walk.advance(page)
 
@@ -198,13 +206,13 @@ class AsyncItemPaged(Generic[T]):
         """Iterate pages lazily; see ``ItemPaged.by_page``."""
         walk = self._options.walk(continuation_token)
         while not walk.done:
-            wait = walk.next_wait()
-            if wait:
-                await self._sleep(wait)
             try:
+                wait = walk.next_wait()
+                if wait:
+                    await self._sleep(wait)
                 page = await self._get_page(walk.token)
             except SpeechModelsError as exc:
-                exc.continuation_token = walk.token
+                exc.continuation_token = walk.resume_token(exc)
                 raise
             yield walk.advance(page)
 
