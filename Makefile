@@ -37,12 +37,15 @@ demo: $(STAMP)  ## the main job: the SDK against the embedded emulator (pages, a
 emulator: $(STAMP)  ## serve the emulator on 127.0.0.1:$(PORT) until Ctrl-C
 	$(PY) -m speech_models_emulator --port $(PORT)
 
+# Only this package's files in $(DIST) are replaced: DIST may be a folder that holds other things.
 build: $(STAMP)  ## wheel and sdist into $(DIST)/ with the pinned build backend, checked by twine
-	rm -rf $(DIST)
+	rm -f $(DIST)/speech_models-*.whl $(DIST)/speech_models-*.tar.gz
 	$(PY) -m build --no-isolation --outdir $(DIST) .
-	$(BIN)/twine check --strict $(DIST)/*
+	$(BIN)/twine check --strict $(DIST)/speech_models-*.whl $(DIST)/speech_models-*.tar.gz
 
-publish: build  ## upload $(DIST)/ to TWINE_REPOSITORY_URL as TWINE_USERNAME / TWINE_PASSWORD
+publish: $(STAMP)  ## upload $(DIST)/ to TWINE_REPOSITORY_URL as TWINE_USERNAME / TWINE_PASSWORD
+	$(PY) scripts/publish.py --check-only
+	$(MAKE) --no-print-directory build DIST=$(DIST)
 	$(PY) scripts/publish.py $(DIST)
 
 bench: $(STAMP)  ## throughput against the raw httpx floors and memory (BEFORE=<git ref> times that SDK too)

@@ -91,11 +91,14 @@ def read_version() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("dist", type=Path, nargs="?", default=ROOT / "dist", help="folder of the built files")
+    parser.add_argument("--check-only", action="store_true", help="check the environment, build nothing")
     args = parser.parse_args(argv)
     env = dict(os.environ)
     try:
         version = read_version()
         url = check_environment(env)
+        if args.check_only:
+            return 0
         files = distributions(args.dist, version)
         print(f"uploading {', '.join(f.name for f in files)} to {url} as {env['TWINE_USERNAME']}")
         upload(files, url, env, version)

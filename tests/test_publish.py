@@ -87,6 +87,24 @@ def test_publish_refuses_without_credentials(index: tuple[str, Path], tmp_path: 
     assert result.returncode != 0
     assert "TWINE_PASSWORD is not set" in result.stderr
     assert list(packages.iterdir()) == []
+    assert not (tmp_path / "dist").exists()  # checked before anything was built
+
+
+def test_build_replaces_only_this_packages_files(tmp_path: Path) -> None:
+    dist = tmp_path / "shared"
+    dist.mkdir()
+    (dist / "notes.txt").write_text("someone else's", encoding="utf-8")
+    (dist / "other_package-1.0-py3-none-any.whl").write_bytes(b"not ours")
+    (dist / "speech_models-0.0.1-py3-none-any.whl").write_bytes(b"an old build of ours")
+    result = subprocess.run(
+        ["make", "--no-print-directory", "build", f"DIST={dist}"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    names = sorted(path.name for path in dist.iterdir())
+    assert "notes.txt" in names
+    assert "other_package-1.0-py3-none-any.whl" in names
+    assert "speech_models-0.0.1-py3-none-any.whl" not in names
+    assert sum(name.startswith("speech_models-") for name in names) == 2  # the new wheel and sdist
 
 
 def test_publish_install_and_use(index: tuple[str, Path], tmp_path: Path) -> None:
