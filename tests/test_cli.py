@@ -9,10 +9,10 @@ import datetime
 import io
 import json
 import os
+import pty
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -102,12 +102,34 @@ def test_csv_has_a_header_and_stable_columns(emulator: RunningEmulator) -> None:
     assert next(iter(csv.reader(io.StringIO(chosen.stdout)))) == ["id", "status"]
 
 
+def on_a_terminal(emulator: RunningEmulator, *args: str, columns: int) -> str:
+    """Run the command line with stdout on a pseudo-terminal `columns` wide; return what it showed there."""
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_SPEECH_")}
+    environment.update({"AZURE_SPEECH_ENDPOINT": emulator.url, "AZURE_SPEECH_KEY": SECRET, "COLUMNS": str(columns)})
+    command = [sys.executable, "-m", "speech_models", *args]
+    with subprocess.Popen(command, stdout=follower, stderr=subprocess.PIPE, env=environment) as child:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        child.wait(60)
+    os.close(leader)
+    assert child.returncode == 0
+    return shown.decode().replace("\r\n", "\n")
+
+
 def test_table_fits_the_terminal_and_lists_every_model(emulator: RunningEmulator) -> None:
-    narrow = cli(emulator, "models", "list", "-o", "table", env={"COLUMNS": "100"})
-    assert narrow.returncode == 0, narrow.stderr
-    assert max(len(line) for line in narrow.stdout.splitlines()) <= 100
-    assert "…" in narrow.stdout  # cut to fit
-    wide = cli(emulator, "models", "list", "-o", "table", env={"COLUMNS": "250"}).stdout.splitlines()
+    narrow = on_a_terminal(emulator, "models", "list", "-o", "table", columns=100)
+    assert max(len(line) for line in narrow.splitlines()) <= 100
+    assert "…" in narrow  # cut to fit
+    wide = on_a_terminal(emulator, "models", "list", "-o", "table", columns=250).splitlines()
     assert wide[0].split()[:4] == ["name", "id", "locale", "status"]
     assert len(wide) == COUNT + 2
     models = sdk_models(emulator)
@@ -214,16 +236,19 @@ def test_a_closed_pipe_is_quiet(emulator: RunningEmulator) -> None:
 def test_ctrl_c_exits_130_quietly(emulator: RunningEmulator) -> None:
     httpx.post(f"{emulator.url}/_emulator/faults", json={"latency": 5}).raise_for_status()
     environment = {**os.environ, "AZURE_SPEECH_ENDPOINT": emulator.url, "AZURE_SPEECH_KEY": SECRET}
-    command = [sys.executable, "-m", "speech_models", "models", "list"]
+    command = [sys.executable, "-m", "speech_models", "models", "list", "--debug"]
     try:
         with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment) as child:
-            time.sleep(1.5)  # the request is in flight (5 s of latency): interrupt it
+            assert child.stderr is not None
+            for line in child.stderr:  # ready: the debug log says the request is on its way (5 s of latency)
+                if b"(attempt 1)" in line:
+                    break
             child.send_signal(signal.SIGINT)
             out, err = child.communicate(timeout=30)
     finally:
         httpx.delete(f"{emulator.url}/_emulator/faults")
     assert child.returncode == 130
-    assert err == b""
+    assert err == b""  # nothing after the request's debug line: no traceback, no message
     assert out == b""
 
 

@@ -10,10 +10,11 @@ import datetime
 import importlib
 import logging
 import os
+import shlex
 import shutil
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -43,6 +44,7 @@ EXIT_AUTH = 3  # 401 or 403: the key or token was refused
 EXIT_THROTTLED = 4  # 429 after the retries
 EXIT_SERVICE = 5  # the service failed (5xx, another status) or could not be reached
 EXIT_INVALID = 6  # the service answered with something that is not the contract (a bad page, value or link)
+EXIT_OUTPUT = 7  # stdout could not be written (closed, a full disk, /dev/full)
 EXIT_INTERRUPTED = 130  # Ctrl-C
 OUTPUT_ENV = "SPEECH_MODELS_OUTPUT"
 _KINDS = ("transcription", "adaptation")
@@ -58,10 +60,11 @@ EXAMPLES = {
 class Progress:
     """Models and pages so far, on stderr, when stderr is a terminal and the listing has taken over a second."""
 
-    def __init__(self, stream: IO[str], enabled: bool) -> None:
+    def __init__(self, stream: IO[str], enabled: bool, clock: Callable[[], float] = time.monotonic) -> None:
         self._stream = stream
         self._enabled = enabled and stream.isatty()
-        self._started = time.monotonic()
+        self._clock = clock
+        self._started = clock()
         self._shown = False
         self.models = 0
         self.pages = 0
@@ -69,7 +72,7 @@ class Progress:
     def page(self, size: int) -> None:
         self.models += size
         self.pages += 1
-        if self._enabled and time.monotonic() - self._started > 1.0:
+        if self._enabled and self._clock() - self._started > 1.0:
             self._stream.write(f"\r{self.models:,} models, {self.pages:,} pages so far")
             self._stream.flush()
             self._shown = True
@@ -91,7 +94,10 @@ def _client(args: argparse.Namespace) -> SpeechToTextModels:
 
 
 def _models(client: SpeechToTextModels, args: argparse.Namespace, progress: Progress) -> Iterator[CustomModel]:
-    for page in client.list_models(filter=args.filter, top=args.top, max_items=args.max_items).by_page():
+    listing = client.list_models(
+        filter=args.filter, top=args.top, max_items=args.max_items, continuation_token=args.continuation_token
+    )
+    for page in listing.by_page():
         progress.page(len(page))
         yield from page.items
 
@@ -104,8 +110,32 @@ def _columns(names: str | None, default: Sequence[str], available: dict[str, Col
     return [available[name] for name in chosen]
 
 
-def _width() -> int:
-    return shutil.get_terminal_size((120, 24)).columns
+def _width(out: IO[str]) -> int | None:
+    """The terminal's width when `out` is one; ``None`` (nothing is cut) when it is piped or redirected."""
+    return shutil.get_terminal_size((120, 24)).columns if out.isatty() else None
+
+
+class OutputError(Exception):
+    """Writing stdout failed (a full disk, ``/dev/full``); a closed pipe is not one (it ends the command quietly)."""
+
+
+@contextlib.contextmanager
+def _writing() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OutputError(error.strerror or str(error)) from error
+
+
+class Stopped(Exception):
+    """A listing failed after some of it was written: the error, how many models went out, and where to resume."""
+
+    def __init__(self, error: SpeechModelsError, written: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.written = written
 
 
 def _list(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -114,7 +144,13 @@ def _list(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     with _client(args) as client:
         items = _models(client, args, progress)
         try:
-            write(items, args.output, columns, out, as_json=lambda m: m.to_dict(), width=_width())
+            with _writing():
+                write(items, args.output, columns, out, as_json=lambda m: m.to_dict(), width=_width(out))
+                out.flush()
+        except SpeechModelsError as error:
+            if progress.models and args.output != "table":  # a table is written only once it is whole
+                raise Stopped(error, progress.models) from error
+            raise
         finally:
             progress.done()
     return EXIT_OK
@@ -198,7 +234,9 @@ def _expiring(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         finally:
             progress.done()
     found.sort(key=lambda e: e.date)
-    write(iter(found), args.output, columns, out, as_json=Expiring.as_json, width=_width())
+    with _writing():
+        write(iter(found), args.output, columns, out, as_json=Expiring.as_json, width=_width(out))
+        out.flush()
     return EXIT_OK
 
 
@@ -225,26 +263,27 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--auth", choices=("key", "entra"), default="key", help="entra: DefaultAzureCredential")
     common.add_argument("--quiet", action="store_true", help="no progress on stderr")
     common.add_argument("--debug", action="store_true", help="the SDK's debug log on stderr (secrets redacted)")
-    default_output = os.environ.get(OUTPUT_ENV, "json")
     common.add_argument(
         "--output",
         "-o",
         choices=FORMATS,
-        default=default_output if default_output in FORMATS else "json",
         help=f"json (default, as the Azure CLI; ${OUTPUT_ENV} changes it), jsonl, table or csv",
     )
     listing = argparse.ArgumentParser(add_help=False)
     listing.add_argument("--filter", help="an OData filter, such as \"status eq 'Running'\"")
     listing.add_argument("--top", type=int, help="the page size asked of the service")
     listing.add_argument("--max-items", type=int, help="stop after this many models")
+    listing.add_argument(
+        "--continuation-token", help="resume a listing where it stopped (a failed listing prints its token)"
+    )
 
     parser = argparse.ArgumentParser(
         prog="speech-models",
         description="Azure AI Speech custom models (Speech to text API 2025-10-15) from the command line.",
         epilog=(
             "exit codes: 0 ok, 2 usage or configuration (a filter the service refuses too), 3 authentication,\n"
-            "4 throttled after retries, 5 service or connection, 6 invalid response, 130 interrupted\n"
-            + EXAMPLES["list"]
+            "4 throttled after retries, 5 service or connection, 6 invalid response, 7 output not written,\n"
+            "130 interrupted\n" + EXAMPLES["list"]
         ),
         formatter_class=formatter,
     )
@@ -305,34 +344,84 @@ def _exit_code(error: SpeechModelsError) -> int:
     return EXIT_SERVICE  # APIStatusError (5xx and the rest), APIConnectionError
 
 
+def _output_format(args: argparse.Namespace) -> None:
+    """``--output``, else ``$SPEECH_MODELS_OUTPUT``, else json; a value that is none of them is a usage error."""
+    if getattr(args, "output", "json") is not None:
+        return
+    chosen = os.environ.get(OUTPUT_ENV, "").strip() or "json"
+    if chosen not in FORMATS:
+        raise ConfigurationError(
+            f"{OUTPUT_ENV}={chosen[:40]!r} is not an output format; use one of {', '.join(FORMATS)}"
+        )
+    args.output = chosen
+
+
+@contextlib.contextmanager
+def _debug_log(enabled: bool, err: IO[str]) -> Iterator[None]:
+    """The SDK's debug log on `err` for the command's duration; the logger is left as it was found."""
+    if not enabled:
+        yield
+        return
+    logger = logging.getLogger("speech_models")
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _quiet_stdout(out: IO[str]) -> None:
+    """Point stdout's descriptor at /dev/null, so the interpreter's last flush cannot fail loudly again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+
+
+def _stopped(stop: Stopped) -> str:
+    error = stop.error
+    where = f"; stopped after {stop.written:,} models"
+    token = error.continuation_token
+    if token:
+        where += f"; resume with --continuation-token {shlex.quote(token)}"
+    return f"speech-models: {type(error).__name__}: {error}{where}\n"
+
+
 def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    out = out or sys.stdout
     err = err or sys.stderr
     args = _parser().parse_args(argv)
-    if args.debug:
-        handler = logging.StreamHandler(err)
-        handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
-        logger = logging.getLogger("speech_models")
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
+    out = out or sys.stdout
+    if out is None:  # started with stdout closed (>&-)
+        err.write("speech-models: error: stdout is closed; nothing can be written\n")
+        return EXIT_OUTPUT
     try:
-        code: int = args.run(args, out, err)
-        out.flush()
+        _output_format(args)
+        with _debug_log(args.debug, err):
+            code: int = args.run(args, out, err)
         return code
     except ConfigurationError as error:
         err.write(f"speech-models: error: {error}\n")
         return EXIT_USAGE
+    except Stopped as stop:
+        err.write(_stopped(stop))
+        return _exit_code(stop.error)
     except SpeechModelsError as error:
         err.write(f"speech-models: {type(error).__name__}: {error}\n")
         return _exit_code(error)
+    except OutputError as error:
+        err.write(f"speech-models: error: cannot write the output: {error}\n")
+        _quiet_stdout(out)
+        return EXIT_OUTPUT
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (| head): stop quietly, and keep Python from complaining when it flushes stdout.
-        with contextlib.suppress(OSError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, out.fileno())
+        _quiet_stdout(out)
         return EXIT_OK
 
 

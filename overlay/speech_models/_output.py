@@ -3,16 +3,18 @@ Lines and CSV. Rows are produced lazily; only the table holds them all, to size 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import json
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
 from speech_models_client.models import CustomModel
 
-__all__ = ["COLUMNS", "FORMATS", "Column", "write"]
+__all__ = ["COLUMNS", "FORMATS", "Column", "display_width", "write"]
 
 FORMATS = ("json", "jsonl", "table", "csv")
 
@@ -63,20 +65,61 @@ def text(value: object) -> str:
     return str(value)
 
 
-def _table(rows: Iterable[Sequence[str]], headers: Sequence[str], width: int, out: IO[str]) -> None:
-    """Columns sized to their content; the widest are cut (with "…") until the table fits `width`."""
-    body = [list(row) for row in rows]
-    widths = [max([len(h)] + [len(row[i]) for row in body]) for i, h in enumerate(headers)]
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(ch: str) -> str:
+    if ch.isprintable():
+        return ch
+    return _ESCAPES.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) <= 0xFF else f"\\u{ord(ch):04x}")
+
+
+def _escaped(cell: str) -> str:
+    """A cell with control and format characters shown as escapes, so a newline in a name cannot break a row."""
+    return cell if cell.isprintable() else "".join(map(_escape, cell))
+
+
+def _char_width(ch: str) -> int:
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def display_width(cell: str) -> int:
+    """Columns `cell` takes on a terminal: East Asian wide characters take two, combining marks none."""
+    return len(cell) if cell.isascii() else sum(map(_char_width, cell))
+
+
+def _cut(cell: str, size: int) -> str:
+    """`cell` cut to at most `size` columns, ending in "…" when it was cut."""
+    if display_width(cell) <= size:
+        return cell
+    kept, used = [], 0
+    for ch in cell:
+        width = _char_width(ch)
+        if used + width > size - 1:
+            break
+        kept.append(ch)
+        used += width
+    return "".join(kept) + "…"
+
+
+def _table(rows: Iterable[Sequence[str]], headers: Sequence[str], width: int | None, out: IO[str]) -> None:
+    """Columns sized to their content's display width; on a terminal (`width` given) the widest are cut (with
+    "…") until the table fits. Piped, nothing is cut, so ids and dates survive ``| grep`` and ``| less``."""
+    body = [[_escaped(cell) for cell in row] for row in rows]
+    widths = [max([display_width(h)] + [display_width(row[i]) for row in body]) for i, h in enumerate(headers)]
     gap = 2
-    while sum(widths) + gap * (len(widths) - 1) > width and max(widths) > 8:
+    while width is not None and sum(widths) + gap * (len(widths) - 1) > width and max(widths) > 8:
         widest = widths.index(max(widths))
         widths[widest] -= 1
 
-    def cut(cell: str, size: int) -> str:
-        return cell if len(cell) <= size else cell[: size - 1] + "…"
+    def pad(cell: str, size: int) -> str:
+        cell = _cut(cell, size)
+        return cell + " " * (size - display_width(cell))
 
     for row in [list(headers), ["-" * w for w in widths], *body]:
-        out.write((" " * gap).join(cut(cell, w).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        out.write((" " * gap).join(pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip())
         out.write("\n")
 
 
@@ -87,18 +130,23 @@ def write(
     out: IO[str],
     *,
     as_json: Callable[[Any], object],
-    width: int = 100,
+    width: int | None = None,
 ) -> int:
-    """Write `items` in `output` format; returns how many were written. `as_json` gives an item's JSON object."""
+    """Write `items` in `output` format; returns how many were written. `as_json` gives an item's JSON object;
+    `width` is the terminal's (``None`` when the output is not a terminal: the table is not cut). When fetching an
+    item fails midway, what was written stays valid: the JSON array is closed, CSV and JSON Lines end on a row."""
     count = 0
     if output == "json":
         first = next(items, None)  # fetched before "[" is written: a failure on the first page writes nothing
         out.write("[")
-        for item in itertools.chain([] if first is None else [first], items):
-            out.write(",\n  " if count else "\n  ")
-            out.write(json.dumps(as_json(item), ensure_ascii=False))
-            count += 1
-        out.write("\n]\n" if count else "]\n")
+        try:
+            for item in itertools.chain([] if first is None else [first], items):
+                out.write(",\n  " if count else "\n  ")
+                out.write(json.dumps(as_json(item), ensure_ascii=False))
+                count += 1
+        finally:
+            with contextlib.suppress(OSError):  # the output itself may be what failed
+                out.write("\n]\n" if count else "]\n")
     elif output == "jsonl":
         for item in items:
             out.write(json.dumps(as_json(item), ensure_ascii=False))
