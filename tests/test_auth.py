@@ -14,7 +14,8 @@ import anyio
 import httpx
 import pytest
 import speech_models as sm
-from azure.core.credentials import AccessToken, AzureKeyCredential, TokenCredential
+from azure.core.credentials import AccessToken, AccessTokenInfo, AzureKeyCredential, TokenCredential
+from azure.core.credentials_async import AsyncTokenCredential
 from speech_models_emulator import run_emulator
 from speech_models_emulator.server import RunningEmulator
 
@@ -240,11 +241,25 @@ def test_credential_misuse_is_a_configuration_error() -> None:
 
 
 def test_azure_core_classes_fit_the_sdks_protocols() -> None:
-    """Checked by mypy (make typecheck) as much as at run time."""
+    """azure-core's own protocols and classes are assignable to the SDK's: checked by mypy (make typecheck), which
+    fails here when a signature of either side drifts; every azure-identity credential implements these protocols."""
+
+    def sync_credential(credential: TokenCredential) -> sm.TokenCredentialLike:
+        return credential
+
+    def async_credential(credential: AsyncTokenCredential) -> sm.AsyncTokenCredentialLike:
+        return credential
+
+    def token(access: AccessToken) -> sm.AccessTokenLike:
+        return access
+
+    def token_info(access: AccessTokenInfo) -> sm.AccessTokenLike:
+        return access
+
     key: sm.KeyCredentialLike = AzureKeyCredential("abc")
-    token: sm.TokenCredentialLike = Issuer.__new__(Issuer)
     assert isinstance(key, sm.KeyCredentialLike)
-    assert isinstance(token, sm.TokenCredentialLike)
+    assert token(AccessToken("t", 1)).expires_on == 1
+    assert token_info(AccessTokenInfo("t", 2, refresh_on=1)).expires_on == 2
 
 
 @KINDS

@@ -242,6 +242,14 @@ def test_pacing_honours_retry_after_on_200_pages_when_asked(kind: str) -> None:
 
 
 @KINDS
+def test_pacing_waits_at_most_the_policys_max_wait(kind: str) -> None:
+    sleeps: list[float] = []
+    api = client(kind, Service(total=5, retry_after="100"), sleeps, retry_policy=sm.RetryPolicy(max_wait=5))
+    run(kind, api, top=2, honor_retry_after=True)
+    assert sleeps == [5.0, 5.0]
+
+
+@KINDS
 def test_resume_from_a_failed_page(kind: str) -> None:
     service = Service(total=6)
     failing = {"on": True}
@@ -376,9 +384,12 @@ def test_a_wait_over_the_cap_raises_rate_limit_error_with_the_wait(kind: str) ->
 @KINDS
 def test_connection_errors_become_api_connection_error_after_retries(kind: str) -> None:
     calls: list[int] = []
+    link = f"{ENDPOINT}/speechtotext/models?skip=1&top=1&api-version=2025-10-15"
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(1)
+        if "skip" not in request.url.params:  # the first page arrives; the second cannot be reached
+            return httpx.Response(200, json={"values": [{"displayName": "a"}], "@nextLink": link})
         raise httpx.ConnectError("connection refused", request=request)
 
     error = failure(kind, handler, sm.APIConnectionError)
@@ -386,8 +397,8 @@ def test_connection_errors_become_api_connection_error_after_retries(kind: str) 
     assert error.__cause__.request.headers["Ocp-Apim-Subscription-Key"] == "[redacted]"
     assert "ConnectError" in str(error)
     assert "connection refused" in str(error)
-    assert len(calls) == 4
-    assert error.continuation_token is None
+    assert len(calls) == 1 + 4
+    assert error.continuation_token == link
 
 
 @KINDS

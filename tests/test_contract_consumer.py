@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import http.server
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -149,13 +150,18 @@ def test_retries_after_injected_throttling(
 
 @KINDS
 def test_throttling_beyond_the_cap_is_a_rate_limit_error_with_a_token(target: Target, kind: str) -> None:
-    target.faults.add(Fault(status=429, retry_after=600), count=1)
+    target.faults.add(Fault(), count=1)  # the first page passes
+    target.faults.add(Fault(status=429, retry_after=600), count=1)  # the second is throttled past the cap
     with pytest.raises(sm.RateLimitError) as info:
         target.list(kind, top=60, client_args={"retry_policy": sm.RetryPolicy(max_wait=10)})
     assert info.value.retry_after == 600.0
     assert info.value.code is sm.ErrorCode.TOOMANYREQUESTS
-    assert info.value.continuation_token is None
     assert target.sleeps == []
+    token = info.value.continuation_token
+    assert token is not None
+    assert "skip=60" in token
+    rest = target.list(kind, continuation_token=token)
+    assert len(rest) == COUNT - 60
 
 
 @KINDS
@@ -251,3 +257,21 @@ def test_the_environments_proxy_is_used(kind: str, loopback: Target, monkeypatch
     assert len(_ForwardProxy.seen) == 3  # the throttled first request, its retry, and the second page
     assert all(url.startswith(loopback.endpoint) for url in _ForwardProxy.seen)
     assert loopback.sleeps == [1.0]
+
+
+@KINDS
+def test_no_proxy_sends_straight_to_the_endpoint(kind: str, loopback: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_PROXY names the endpoint's host: the proxy the environment names (here one that refuses every
+    connection) is not used."""
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))
+    port = dead.getsockname()[1]
+    dead.close()
+    loopback.faults.clear()
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert len(loopback.list(kind, top=60)) == COUNT
+    monkeypatch.delenv("NO_PROXY")
+    monkeypatch.delenv("no_proxy", raising=False)
+    with pytest.raises(sm.APIConnectionError):  # the same environment without NO_PROXY does use the proxy
+        loopback.list(kind, top=60, client_args={"retry_policy": sm.RetryPolicy(max_retries=0)})

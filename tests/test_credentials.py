@@ -120,7 +120,6 @@ def test_a_failing_credential_is_a_credential_error_with_the_cause(
     assert isinstance(info.value, sm.SpeechModelsError)
     assert type(error).__name__ in str(info.value)
     assert "\n" not in str(info.value)
-    assert info.value.continuation_token is None  # the first page: resuming starts over
 
 
 @KINDS
@@ -345,3 +344,19 @@ def test_the_command_line_says_a_missing_login_in_one_line(tmp_path: Path, emula
     assert "CredentialError" in lines[0]
     assert "DefaultAzureCredential failed to retrieve a token" in lines[0]
     json.dumps(lines)  # plain text, no traceback
+
+
+def test_a_401_after_another_request_refreshed_uses_that_token() -> None:
+    """Two requests sent with the same token both get a 401: the first refreshes it, the second sends the token the
+    first fetched instead of fetching a third."""
+    credential = Flaky(None, RuntimeError("unused"), fail_from=99)
+    auth = BearerTokenAuth(credential)
+    first, second = httpx.Request("GET", "https://x/a"), httpx.Request("GET", "https://x/b")
+    flow_a, flow_b = auth.sync_auth_flow(first), auth.sync_auth_flow(second)
+    sent_a, sent_b = next(flow_a), next(flow_b)
+    assert sent_a.headers["Authorization"] == sent_b.headers["Authorization"] == "Bearer secret-token-1"
+    retry_a = flow_a.send(httpx.Response(401, request=first))
+    assert retry_a.headers["Authorization"] == "Bearer secret-token-2"
+    retry_b = flow_b.send(httpx.Response(401, request=second))
+    assert retry_b.headers["Authorization"] == "Bearer secret-token-2"
+    assert credential.calls == 2

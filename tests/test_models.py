@@ -8,6 +8,7 @@ import copy
 import datetime
 import json
 import pickle
+import re
 from typing import Any
 
 import pytest
@@ -156,7 +157,8 @@ def test_a_wrong_type_raises_when_read_and_the_neighbours_stay_readable(
     assert error.model == cls.__name__
     assert error.path.startswith(key)
     assert expected in str(error)
-    assert error.found == value or isinstance(value, list)
+    item = re.fullmatch(rf"{re.escape(key)}\[(\d+)\]", error.path)  # an array's wrong item: the path names it
+    assert error.found == (value[int(item.group(1))] if item else value)
     for other_key, other_name in cls._FIELDS:
         if other_key != key:
             assert getattr(model, other_name) is None
