@@ -8,7 +8,7 @@ PORT ?= 8765
 DIST ?= dist
 
 .DEFAULT_GOAL := help
-.PHONY: help venv generate test unit lint format typecheck demo emulator build publish bench lock clean
+.PHONY: help venv generate test unit lint format typecheck demo emulator build publish bench mutate lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -51,6 +51,10 @@ publish: $(STAMP)  ## upload $(DIST)/ to TWINE_REPOSITORY_URL as TWINE_USERNAME 
 bench: $(STAMP)  ## throughput against the raw httpx floors and memory (BEFORE=<git ref> times that SDK too)
 	$(PY) benchmarks/bench.py $(if $(BEFORE),--before $(BEFORE))
 
+mutate: $(STAMP)  ## mutation testing of the retry, paging, page, endpoint, headers and auth modules (slow; not in make test)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -r requirements/mutate.txt
+	$(PY) scripts/mutate.py $(if $(MODULES),--modules "$(MODULES)")
+
 lint: $(STAMP)  ## ruff lint and format check of the hand-written code
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -67,5 +71,5 @@ lock: $(STAMP)  ## re-resolve requirements/constraints.txt from requirements/dev
 	  $(PY) -m pip freeze --exclude-editable --exclude pip; } > requirements/constraints.txt
 
 clean:  ## remove the virtual environment, build output and caches
-	rm -rf $(VENV) dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis .schemathesis
+	rm -rf $(VENV) dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis .schemathesis .mutate
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

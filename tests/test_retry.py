@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
+import os
 import random
+import subprocess
+import sys
+import time
 from typing import Any
 
 import httpx
@@ -44,10 +49,42 @@ def _http_date(offset: float, usegmt: bool = True) -> str:
         ({"x-ms-retry-after-ms": "900", "Retry-After": "9"}, 0.9),
         ({"retry-after-ms": "garbage", "Retry-After": "4"}, 4.0),
         ({"retry-after-ms": "-1", "x-ms-retry-after-ms": "300"}, 0.3),
+        ({"retry-after-ms": "0", "Retry-After": "9"}, 0.0),  # zero is a valid wait: it wins
+        ({"retry-after-ms": "0.5", "Retry-After": "9"}, 0.0005),
     ],
 )
 def test_parse_retry_after(headers: dict[str, str], expected: float | None) -> None:
     assert parse_retry_after(httpx.Headers(headers), now=NOW) == expected
+
+
+def test_an_http_date_without_now_is_measured_from_the_wall_clock() -> None:
+    wait = parse_retry_after({"Retry-After": email.utils.formatdate(time.time() + 3600, usegmt=True)})
+    assert wait is not None
+    assert 3590 <= wait <= 3600
+
+
+def test_an_asctime_date_is_gmt_whatever_the_local_zone() -> None:
+    """asctime carries no zone; HTTP says GMT. Run where local time is nine hours ahead of GMT."""
+    code = (
+        "from speech_models import parse_retry_after; "
+        "print(parse_retry_after({'Retry-After': 'Tue Nov 14 22:13:50 2023'}, now=1_700_000_000.0))"
+    )
+    env = {**os.environ, "TZ": "Asia/Tokyo"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert result.stdout.strip() == "30.0"
+
+
+@pytest.mark.parametrize("value", ["1.5", _http_date(1)])
+def test_the_debug_log_names_the_header_a_wait_came_from(value: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="speech_models")
+    answers = iter([httpx.Response(503, headers={"Retry-After": value}), httpx.Response(200)])
+    clock = FakeClock()
+    transport = RetryTransport(
+        httpx.MockTransport(lambda request: next(answers)), sleep=clock.sleep, clock=clock, now=lambda: NOW
+    )
+    with httpx.Client(transport=transport) as client:
+        assert client.get("https://x/").status_code == 200
+    assert "503, wait from retry-after" in caplog.text
 
 
 Script = list[httpx.Response | Exception]

@@ -1,0 +1,110 @@
+"""``make mutate``: mutation testing (mutmut, pinned in requirements/mutate.txt) of the overlay's retry, paging, page,
+endpoint, headers and auth modules against the tests that exercise them. Not part of ``make test``: it takes long.
+
+mutmut imports the mutated code from ``mutants/`` or ``mutants/src/`` of the folder it runs in, so the overlay is
+staged as ``.mutate/src/speech_models`` beside a copy of ``tests/``; the staged folder comes first on ``sys.path``,
+ahead of the editable install's ``overlay/``. The score and the survivors are printed, and written to
+``.mutate/results.txt``; docs/mutation.md records a run and why each kept survivor is kept.
+
+    make mutate                       # every module
+    make mutate MODULES="_headers"    # some of them
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = ROOT / ".mutate"
+MODULES = ("_retry", "_paging", "_page", "_endpoint", "_headers", "_auth")
+# The tests that exercise those modules, without the ones that read the repository (README, spec, build) or
+# only measure (the storm of 1,200 cancelled listings: the per-point cancellation tests stay).
+TESTS = (
+    "tests/test_retry.py",
+    "tests/test_paging.py",
+    "tests/test_client.py",
+    "tests/test_faults.py",
+    "tests/test_auth.py",
+    "tests/test_credentials.py",
+    "tests/test_resume.py",
+    "tests/test_peer_pitfalls.py",
+    "tests/test_cancellation.py",
+    "tests/test_contract_consumer.py",
+)
+DESELECT = "not storm and not command_line"
+
+
+def stage(modules: list[str]) -> None:
+    if STAGE.exists():
+        shutil.rmtree(STAGE)
+    shutil.copytree(ROOT / "overlay" / "speech_models", STAGE / "src" / "speech_models")
+    shutil.copytree(ROOT / "tests", STAGE / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "openapi", STAGE / "openapi")  # the reference page and spec some tests read
+    only = "\n".join(f"    src/speech_models/{module}.py" for module in modules)
+    tests = "\n".join(f"    {test}" for test in TESTS)
+    (STAGE / "setup.cfg").write_text(
+        "[mutmut]\n"
+        "source_paths = src/\n"
+        "also_copy = openapi/\n"
+        f"only_mutate =\n{only}\n"
+        f"pytest_add_cli_args_test_selection =\n{tests}\n"
+        f"pytest_add_cli_args =\n    -k\n    {DESELECT}\n    -p\n    no:cacheprovider\n",
+        encoding="utf-8",
+    )
+    pytest_config = (ROOT / "pyproject.toml").read_text(encoding="utf-8").split("[tool.pytest.ini_options]", 1)[1]
+    (STAGE / "pytest.ini").write_text("[pytest]\n" + _ini(pytest_config.split("\n[", 1)[0]), encoding="utf-8")
+
+
+def _ini(toml: str) -> str:
+    """The project's pytest settings (TOML) as pytest.ini lines: addopts, timeout and the warning filters."""
+    lines = []
+    for key in ("addopts", "timeout"):
+        match = re.search(rf"^{key} = (.+)$", toml, re.M)
+        if match:
+            lines.append(f"{key} = {match.group(1).strip(chr(34))}")
+    filters = re.findall(r'^\s+"([^"]+)",$', toml, re.M)
+    lines.append("filterwarnings =\n" + "\n".join(f"    {item}" for item in filters))
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--modules", default=" ".join(MODULES), help="overlay modules to mutate (default: all six)")
+    parser.add_argument("--max-children", default="2", help="mutants tested at once")
+    args = parser.parse_args()
+    modules = args.modules.split()
+    unknown = sorted(set(modules) - set(MODULES))
+    if unknown:
+        print(f"make mutate: unknown module(s) {', '.join(unknown)}; choose from {', '.join(MODULES)}", file=sys.stderr)
+        return 2
+    stage(modules)
+    mutmut = Path(sys.executable).parent / "mutmut"
+    print(f"make mutate: mutating {', '.join(modules)} (progress in {STAGE / 'run.log'})", flush=True)
+    with (STAGE / "run.log").open("w", encoding="utf-8") as log:
+        subprocess.run(
+            [str(mutmut), "run", "--max-children", args.max_children], cwd=STAGE, stdout=log, stderr=log, check=False
+        )
+    listed = subprocess.run(
+        [str(mutmut), "results", "--all", "true"], cwd=STAGE, capture_output=True, text=True, check=False
+    ).stdout
+    outcomes = Counter(line.rsplit(":", 1)[1].strip() for line in listed.splitlines() if ":" in line)
+    killed = outcomes.get("killed", 0) + outcomes.get("timeout", 0)
+    total = sum(outcomes.values())
+    survivors = [line.strip() for line in listed.splitlines() if line.strip().endswith(": survived")]
+    report = [f"mutants: {total}; {', '.join(f'{k} {v}' for k, v in sorted(outcomes.items()))}"]
+    if total:
+        report.append(f"score (killed or timed out / all): {killed / total:.1%}")
+    report += ["survivors:", *survivors]
+    (STAGE / "results.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
+    print("\n".join(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
