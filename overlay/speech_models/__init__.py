@@ -45,7 +45,7 @@ from ._errors import (
 from ._headers import parse_retry_after
 from ._odata import odata_string
 from ._paging import AsyncItemPaged, ItemPaged, Page
-from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport
+from ._retry import AsyncRetryTransport, RetryEvent, RetryPolicy, RetryTransport
 from ._version import __version__
 
 __all__ = [
@@ -87,6 +87,7 @@ __all__ = [
     "PaginatedCustomModels",
     "PermissionDeniedError",
     "RateLimitError",
+    "RetryEvent",
     "RetryPolicy",
     "RetryTransport",
     "ServiceError",

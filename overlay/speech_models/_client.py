@@ -3,6 +3,8 @@ retry transport and the page path together, and hands out ``ItemPaged`` listings
 
 from __future__ import annotations
 
+import copy
+import inspect
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -18,15 +20,39 @@ from ._auth import AsyncTokenCredentialLike, KeyCredentialLike, TokenCredentialL
 from ._config import DEFAULT_API_VERSION, KEY_HEADER, USER_AGENT
 from ._endpoint import Endpoint
 from ._errors import ConfigurationError
-from ._page import ListQuery, afetch_page, fetch_page
+from ._page import CallSettings, ListQuery, afetch_page, fetch_page
 from ._paging import AsyncItemPaged, ItemPaged, Page
 from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport
 
 __all__ = ["DEFAULT_API_VERSION", "AsyncSpeechToTextModels", "SpeechToTextModels"]
 
 
+def _timeouts(timeout: float | httpx.Timeout) -> tuple[httpx.Timeout, float | None]:
+    """httpx's per-operation timeouts and the total an attempt may take, from the `timeout` argument."""
+    if isinstance(timeout, httpx.Timeout):
+        return timeout, None
+    if isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0:
+        return httpx.Timeout(timeout), float(timeout)
+    raise ConfigurationError(f"timeout must be a positive number of seconds or an httpx.Timeout, not {timeout!r}")
+
+
+def _policy(retry_policy: RetryPolicy | None, is_async: bool) -> RetryPolicy:
+    if retry_policy is None:
+        return RetryPolicy()
+    if not isinstance(retry_policy, RetryPolicy):
+        raise ConfigurationError(f"retry_policy must be a RetryPolicy, not {type(retry_policy).__name__}")
+    if not is_async and inspect.iscoroutinefunction(retry_policy.on_retry):
+        raise ConfigurationError("RetryPolicy.on_retry is a coroutine function: it needs AsyncSpeechToTextModels")
+    return retry_policy
+
+
 class _Base:
     """What both facades share: the validated configuration, the httpx client's arguments, listing arguments."""
+
+    _owner = True  # closes the connection pool; a client from with_options() shares its original's
+    _derived = False
+    _honor_retry_after = False
+    _is_async = False
 
     def __init__(
         self,
@@ -44,15 +70,50 @@ class _Base:
         if not api_version or not isinstance(api_version, str):
             raise ConfigurationError("api_version must be a non-empty string")
         self.api_version = api_version
-        self.retry_policy = retry_policy or RetryPolicy()
-        if isinstance(timeout, httpx.Timeout):
-            self._timeout, self._attempt_timeout = timeout, None
-        elif isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0:
-            self._timeout, self._attempt_timeout = httpx.Timeout(timeout), float(timeout)
-        else:
-            raise ConfigurationError(
-                f"timeout must be a positive number of seconds or an httpx.Timeout, not {timeout!r}"
+        self._is_async = is_async
+        self.retry_policy = _policy(retry_policy, is_async)
+        self._timeout, self._attempt_timeout = _timeouts(timeout)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        retry_policy: RetryPolicy | None = None,
+        honor_retry_after: bool | None = None,
+    ) -> Self:
+        """A client for the same endpoint, credentials and connection pool, whose calls use these settings; this
+        client's own settings are untouched. Closing it does nothing: the pool belongs to this client.
+
+        ``client.with_options(timeout=5).list_models()``, as openai-python shapes it.
+        """
+        clone = copy.copy(self)
+        clone._owner = False
+        clone._derived = True
+        if timeout is not None:
+            clone._timeout, clone._attempt_timeout = _timeouts(timeout)
+        if retry_policy is not None:
+            clone.retry_policy = _policy(retry_policy, self._is_async)
+        if honor_retry_after is not None:
+            clone._honor_retry_after = bool(honor_retry_after)
+        return clone
+
+    def _query(
+        self,
+        filter: str | None,
+        top: int | None,
+        skip: int | None,
+        timeout: float | httpx.Timeout | None,
+        retry_policy: RetryPolicy | None,
+    ) -> ListQuery:
+        """The listing's query, with this call's settings when they differ from the ones the transport holds."""
+        call = None
+        if self._derived or timeout is not None or retry_policy is not None:
+            http_timeout, attempt_timeout = (
+                (self._timeout, self._attempt_timeout) if timeout is None else _timeouts(timeout)
             )
+            call = CallSettings(http_timeout, attempt_timeout, _policy(retry_policy, self._is_async)
+                                if retry_policy is not None else self.retry_policy)  # fmt: skip
+        return ListQuery(self._endpoint, self.api_version, filter, top, skip, call)
 
     @property
     def endpoint(self) -> str:
@@ -141,7 +202,9 @@ class SpeechToTextModels(_Base):
         skip: int | None = None,
         max_items: int | None = None,
         continuation_token: str | None = None,
-        honor_retry_after: bool = False,
+        honor_retry_after: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> ItemPaged[CustomModel]:
         """List the subscription's custom models, lazily, following ``@nextLink``.
 
@@ -154,7 +217,9 @@ class SpeechToTextModels(_Base):
                 token carries the filter, page size and position, so `filter`, `top` and `skip` may be left out
                 (given, they must agree with it).
             honor_retry_after: wait as long as each page's ``Retry-After`` asks before fetching the next one
-                (at most ``retry_policy.max_wait``).
+                (at most ``retry_policy.max_wait``); default: off, or what ``with_options`` set.
+            timeout: this listing's timeout, instead of the client's (same forms as the constructor's).
+            retry_policy: this listing's retry policy, instead of the client's.
 
         Returns:
             An ``ItemPaged`` of ``CustomModel``: iterate it for models, or ``by_page()`` for pages.
@@ -162,7 +227,7 @@ class SpeechToTextModels(_Base):
         Raises:
             ConfigurationError: a bad argument, or a continuation token that is not this client's.
         """
-        query = ListQuery(self._endpoint, self.api_version, filter, top, skip)  # the token: checked by ItemPaged
+        query = self._query(filter, top, skip, timeout, retry_policy)  # the token: checked by ItemPaged
 
         def get_page(token: str | None) -> Page[CustomModel]:
             return fetch_page(self._http, query.request(self._http, token))
@@ -171,15 +236,16 @@ class SpeechToTextModels(_Base):
             get_page,
             continuation_token=continuation_token,
             max_items=max_items,
-            honor_retry_after=honor_retry_after,
-            max_wait=self.retry_policy.max_wait,
+            honor_retry_after=self._honor_retry_after if honor_retry_after is None else honor_retry_after,
+            max_wait=query.max_wait(self.retry_policy),
             sleep=self._sleep,
             check_token=query.check_token,
         )
 
     def close(self) -> None:
-        """Close the connections."""
-        self._http.close()
+        """Close the connections (a client from ``with_options`` leaves them to its original)."""
+        if self._owner:
+            self._http.close()
 
     def __enter__(self) -> Self:
         return self
@@ -232,10 +298,12 @@ class AsyncSpeechToTextModels(_Base):
         skip: int | None = None,
         max_items: int | None = None,
         continuation_token: str | None = None,
-        honor_retry_after: bool = False,
+        honor_retry_after: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> AsyncItemPaged[CustomModel]:
         """List the subscription's custom models lazily; see ``SpeechToTextModels.list_models``."""
-        query = ListQuery(self._endpoint, self.api_version, filter, top, skip)  # the token: checked by ItemPaged
+        query = self._query(filter, top, skip, timeout, retry_policy)  # the token: checked by ItemPaged
 
         async def get_page(token: str | None) -> Page[CustomModel]:
             return await afetch_page(self._http, query.request(self._http, token))
@@ -244,15 +312,16 @@ class AsyncSpeechToTextModels(_Base):
             get_page,
             continuation_token=continuation_token,
             max_items=max_items,
-            honor_retry_after=honor_retry_after,
-            max_wait=self.retry_policy.max_wait,
+            honor_retry_after=self._honor_retry_after if honor_retry_after is None else honor_retry_after,
+            max_wait=query.max_wait(self.retry_policy),
             sleep=self._sleep,
             check_token=query.check_token,
         )
 
     async def aclose(self) -> None:
-        """Close the connections."""
-        await self._http.aclose()
+        """Close the connections (a client from ``with_options`` leaves them to its original)."""
+        if self._owner:
+            await self._http.aclose()
 
     async def __aenter__(self) -> Self:
         return self

@@ -27,14 +27,25 @@ from ._errors import (
 )
 from ._headers import parse_retry_after, request_id
 from ._paging import Page
+from ._retry import ATTEMPT_TIMEOUT_EXTENSION, POLICY_EXTENSION, RetryPolicy
 
-__all__ = ["ListQuery", "afetch_page", "fetch_page", "parse_page"]
+__all__ = ["CallSettings", "ListQuery", "afetch_page", "fetch_page", "parse_page"]
 
 
 def _check_int(name: str, value: int | None, low: int) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
         kind = "a positive integer" if low == 1 else "a non-negative integer"
         raise ConfigurationError(f"{name} must be {kind}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    """A listing's own timeout and retry policy (``list_models(timeout=...)``, ``with_options``), carried to the
+    shared retry transport on each request."""
+
+    timeout: httpx.Timeout
+    attempt_timeout: float | None
+    retry_policy: RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,19 @@ class ListQuery:
     filter: str | None = None
     top: int | None = None
     skip: int | None = None
+    call: CallSettings | None = None
+
+    def max_wait(self, default: RetryPolicy) -> float:
+        """The cap on a pacing wait: the listing's own policy's ``max_wait``, else the client's."""
+        return (default if self.call is None else self.call.retry_policy).max_wait
+
+    def _settle(self, request: httpx.Request) -> httpx.Request:
+        call = self.call
+        if call is not None:
+            request.extensions["timeout"] = call.timeout.as_dict()
+            request.extensions[POLICY_EXTENSION] = call.retry_policy
+            request.extensions[ATTEMPT_TIMEOUT_EXTENSION] = call.attempt_timeout
+        return request
 
     def __post_init__(self) -> None:
         if self.filter is not None and not isinstance(self.filter, str):
@@ -59,11 +83,11 @@ class ListQuery:
         try:
             if token is not None:
                 url = self.endpoint.resolve_link(token, self.api_version)
-                return http.build_request("GET", url, headers=headers)
+                return self._settle(http.build_request("GET", url, headers=headers))
             kwargs: dict[str, Any] = models_list_custom_models._get_kwargs(
                 skip=self.skip, top=self.top, filter_=self.filter, api_version=self.api_version
             )
-            return http.build_request(**kwargs, headers=headers)
+            return self._settle(http.build_request(**kwargs, headers=headers))
         except httpx.InvalidURL as exc:  # httpx refuses URLs over 65,536 characters, for one
             raise ConfigurationError(f"cannot build the request URL: {exc} (is the filter too long?)") from exc
 
@@ -119,7 +143,9 @@ def parse_page(response: httpx.Response) -> Page[CustomModel]:
     except FieldValueError as exc:  # an item is not an object; a model's own fields are checked when read
         raise _invalid(response, str(exc)) from exc
     headers = response.headers
-    return Page(items or [], link or None, parse_retry_after(headers), response.status_code, request_id(headers))
+    return Page(
+        items or [], link or None, parse_retry_after(headers), response.status_code, request_id(headers), headers
+    )
 
 
 def _closed() -> ClientClosedError:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 import anyio
@@ -35,6 +35,8 @@ class Page(Generic[T]):
             ``Retry-After`` on successful pages too), or ``None``.
         status_code: the HTTP status of the response.
         request_id: the service's id of the request (``apim-request-id`` and the like), for support cases.
+        headers: every header of the response (case-insensitive), for what this SDK does not read itself: rate
+            limit headers, or anything a newer service sends.
     """
 
     items: Sequence[T]
@@ -42,6 +44,7 @@ class Page(Generic[T]):
     retry_after: float | None
     status_code: int
     request_id: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items)
@@ -87,7 +90,7 @@ class _Walk:
         self._read_by = self.token
         if self._remaining is not None:
             if len(page.items) >= self._remaining:
-                page = Page(page.items[: self._remaining], None, page.retry_after, page.status_code, page.request_id)
+                page = replace(page, items=page.items[: self._remaining], continuation_token=None)
             self._remaining -= len(page.items)
         self.token = page.continuation_token
         self.done = page.continuation_token is None

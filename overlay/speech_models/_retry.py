@@ -20,12 +20,24 @@ from typing import Any
 import anyio
 import httpx
 
-from ._errors import ATTEMPTS_EXTENSION, Attempts
+from ._config import CLIENT_REQUEST_ID_HEADER
+from ._errors import ATTEMPTS_EXTENSION, Attempts, ConfigurationError
 from ._headers import retry_after_hint
 
-__all__ = ["AsyncRetryTransport", "RetryPolicy", "RetryTransport"]
+__all__ = [
+    "ATTEMPT_TIMEOUT_EXTENSION",
+    "POLICY_EXTENSION",
+    "AsyncRetryTransport",
+    "RetryEvent",
+    "RetryPolicy",
+    "RetryTransport",
+]
 
 _LOGGER = logging.getLogger("speech_models.retry")
+
+# Request extensions through which one call brings its own retry policy and total attempt time (per-call options).
+POLICY_EXTENSION = "speech_models.retry_policy"
+ATTEMPT_TIMEOUT_EXTENSION = "speech_models.attempt_timeout"
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 # Errors after which the request may have reached the server: retried only for idempotent methods.
@@ -38,6 +50,28 @@ _IDEMPOTENT_ERRORS = (
 )
 # Errors before the request was sent: always safe to retry.
 _CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
+
+
+@dataclass(frozen=True)
+class RetryEvent:
+    """What ``RetryPolicy.on_retry`` is told before each wait.
+
+    Attributes:
+        attempt: the attempt that failed, counted from 1.
+        wait: the seconds about to be waited before the next attempt.
+        reason: why, as the debug log says it (``"429, wait from retry-after"``, ``"ConnectError, wait from
+            backoff"``).
+        request: the request (its secret headers are live: do not log them).
+        response: the response that is retried (its headers; its body is not read), or ``None``.
+        error: the transport error that is retried, or ``None``.
+    """
+
+    attempt: int
+    wait: float
+    reason: str
+    request: httpx.Request
+    response: httpx.Response | None = None
+    error: Exception | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +89,8 @@ class RetryPolicy:
             it doubles with every retry, up to ``backoff_max`` (default 8), with jitter of up to half the value.
         retry_statuses: statuses retried for idempotent requests (default 429, 500, 502, 503, 504); other methods
             are retried only on 429 and 503, which say the request was not processed.
+        on_retry: called with a ``RetryEvent`` before each wait: a plain function, or (async client only) a
+            coroutine function, awaited. An exception it raises ends the call and reaches the caller as it is.
     """
 
     max_retries: int = 3
@@ -63,6 +99,7 @@ class RetryPolicy:
     backoff_base: float = 0.5
     backoff_max: float = 8.0
     retry_statuses: frozenset[int] = field(default_factory=lambda: frozenset({429, 500, 502, 503, 504}))
+    on_retry: Callable[[RetryEvent], object] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
@@ -142,26 +179,33 @@ class _Call:
 
     def __init__(self, retrier: _Retrier, request: httpx.Request) -> None:
         self._retrier = retrier
-        self.policy = retrier.policy
+        extensions = request.extensions
+        self.policy: RetryPolicy = extensions.get(POLICY_EXTENSION) or retrier.policy  # a call's own, if it has one
+        self.attempt_timeout: float | None = extensions.get(ATTEMPT_TIMEOUT_EXTENSION, retrier.attempt_timeout)
         self.request = request
         self.started = retrier.clock()
-        self.timeouts: dict[str, Any] = dict(request.extensions.get("timeout", {}))
+        self.timeouts: dict[str, Any] = dict(extensions.get("timeout", {}))
         self.retry = 0
         self.gave_up: str | None = None
+        self.event: RetryEvent | None = None  # the retry about to be waited for, for on_retry
+        self._log = {"client_request_id": request.headers.get(CLIENT_REQUEST_ID_HEADER), "http_method": request.method}
 
     def _elapsed(self) -> float:
         return self._retrier.clock() - self.started
 
     def attempt(self) -> _Budget:
         """Start an attempt: its budget, the request's timeouts capped to it, a debug line."""
-        seconds = self._retrier.attempt_timeout
+        seconds = self.attempt_timeout
         deadline = self.policy.deadline
         if deadline is not None:
             left = max(0.0, deadline - self._elapsed())
             seconds = left if seconds is None else min(seconds, left)
         budget = _Budget(self._retrier.clock, seconds)
         budget.limit(self.request, self.timeouts)
-        _LOGGER.debug("%s %s (attempt %d)", self.request.method, self.request.url, self.retry + 1)
+        _LOGGER.debug(
+            "%s %s (attempt %d)", self.request.method, self.request.url, self.retry + 1,
+            extra={**self._log, "attempt": self.retry + 1},
+        )  # fmt: skip
         return budget
 
     def delay_after_response(self, response: httpx.Response) -> float | None:
@@ -172,37 +216,73 @@ class _Call:
         hint = retry_after_hint(response.headers, self._retrier.now())
         if hint is not None and hint[0] > policy.max_wait:
             self.gave_up = f"the service asked to wait {hint[0]:g}s, over max_wait {policy.max_wait:g}s"
-            _LOGGER.debug("not retrying %s %s: %s (%s)", request.method, request.url, self.gave_up, hint[1])
+            _LOGGER.debug(
+                "not retrying %s %s: %s (%s)", request.method, request.url, self.gave_up, hint[1],
+                extra={**self._log, "attempt": self.retry + 1, "status_code": response.status_code},
+            )  # fmt: skip
             return None
         delay, source = hint if hint is not None else (policy.backoff(self.retry, self._retrier.rng), "backoff")
-        return self._allowed(delay, f"{response.status_code}, wait from {source}")
+        return self._allowed(delay, f"{response.status_code}, wait from {source}", response=response)
 
     def delay_after_error(self, error: Exception) -> float | None:
         """Seconds to wait before retrying after a transport `error`, or ``None`` to raise it."""
         if not self.policy.retries_error(self.request.method, error):
             return None
         delay = self.policy.backoff(self.retry, self._retrier.rng)
-        return self._allowed(delay, f"{type(error).__name__}, wait from backoff")
+        return self._allowed(delay, f"{type(error).__name__}, wait from backoff", error=error)
 
-    def _allowed(self, delay: float, reason: str) -> float | None:
+    def _allowed(
+        self,
+        delay: float,
+        reason: str,
+        response: httpx.Response | None = None,
+        error: Exception | None = None,
+    ) -> float | None:
         request, policy = self.request, self.policy
         if self.retry >= policy.max_retries:
             self.gave_up = f"max_retries {policy.max_retries} reached"
         elif policy.deadline is not None and self._elapsed() + delay >= policy.deadline:
             self.gave_up = f"a {delay:.3f}s wait would pass the {policy.deadline:g}s deadline"
+        status = None if response is None else response.status_code
+        extra = {**self._log, "attempt": self.retry + 1, "status_code": status, "reason": reason}
         if self.gave_up is not None:
-            _LOGGER.debug("giving up %s %s: %s (%s)", request.method, request.url, self.gave_up, reason)
+            _LOGGER.debug(
+                "giving up %s %s: %s (%s)", request.method, request.url, self.gave_up, reason, extra=extra
+            )  # fmt: skip
             return None
         _LOGGER.debug(
             "retrying %s %s in %.3fs (retry %d of %d): %s",
             request.method, request.url, delay, self.retry + 1, policy.max_retries, reason,
+            extra={**extra, "wait": delay},
         )  # fmt: skip
         self.retry += 1
+        if policy.on_retry is not None:
+            self.event = RetryEvent(self.retry, delay, reason, request, response, error)
         return delay
+
+    def notify(self) -> object:
+        """Call the policy's ``on_retry`` with the retry about to be waited for; return what it returned."""
+        event, self.event = self.event, None
+        hook = self.policy.on_retry
+        return None if event is None or hook is None else hook(event)
 
     def record(self) -> None:
         """Leave the call's record on the request, where the SDK's errors read it."""
         self.request.extensions[ATTEMPTS_EXTENSION] = Attempts(self.retry + 1, self._elapsed(), self.gave_up)
+
+
+def _sync_hook(call: _Call) -> None:
+    result = call.notify()
+    if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
+            result.close()
+        raise ConfigurationError("RetryPolicy.on_retry is a coroutine function: it needs the async client")
+
+
+async def _async_hook(call: _Call) -> None:
+    result = call.notify()
+    if inspect.isawaitable(result):
+        await result
 
 
 def _whole(response: httpx.Response, request: httpx.Request, body: bytes) -> httpx.Response:
@@ -262,11 +342,15 @@ class RetryTransport(httpx.BaseTransport):
                     delay = call.delay_after_response(response)
                     if delay is None:
                         return self._read(response, call, budget)
-                    response.close()
+                    try:
+                        _sync_hook(call)
+                    finally:
+                        response.close()
                 except httpx.TransportError as exc:
                     delay = call.delay_after_error(exc)
                     if delay is None:
                         raise
+                    _sync_hook(call)
                 self._sleep(delay)
         finally:
             call.record()
@@ -418,11 +502,15 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
                             self._read(response, call, budget), cancellable=True
                         )
                         return whole
-                    await response.aclose()
+                    try:
+                        await detached.step(_async_hook(call), cancellable=True)
+                    finally:
+                        await response.aclose()
                 except httpx.TransportError as exc:
                     delay = call.delay_after_error(exc)
                     if delay is None:
                         raise
+                    await detached.step(_async_hook(call), cancellable=True)
                 await detached.step(self._sleep(delay), cancellable=True)
         finally:
             call.record()
