@@ -159,6 +159,8 @@ class SpeechToTextModels(_Base):
         sleep: how retries and paging wait (``time.sleep``); tests pass a fake.
         clock: the monotonic clock that times attempts and the retry deadline (``time.monotonic``).
         now: the wall clock, in POSIX seconds, for HTTP-date waits and token expiry (``time.time``).
+        tracing: OpenTelemetry spans and metrics for each page and each try, when opentelemetry-api is installed
+            and the application configured it (the ``[otel]`` extra); ``False`` turns them off.
 
     Use it as a context manager, or call ``close()``, to release its connections.
     """
@@ -176,13 +178,21 @@ class SpeechToTextModels(_Base):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
+        tracing: bool = True,
     ) -> None:
         super().__init__(endpoint, key, credential, api_version, timeout, retry_policy, is_async=False, now=now)
         self._sleep = sleep
         wrapped = transport or httpx.HTTPTransport(proxy=self._proxy())
         retrying = RetryTransport(
-            wrapped, policy=self.retry_policy, attempt_timeout=self._attempt_timeout, sleep=sleep, clock=clock, now=now
+            wrapped,
+            policy=self.retry_policy,
+            attempt_timeout=self._attempt_timeout,
+            sleep=sleep,
+            clock=clock,
+            now=now,
+            tracing=tracing,
         )
+        self._tracing = tracing
         self._http = httpx.Client(
             base_url=str(self._endpoint.url),
             auth=self._auth,
@@ -230,7 +240,7 @@ class SpeechToTextModels(_Base):
         query = self._query(filter, top, skip, timeout, retry_policy)  # the token: checked by ItemPaged
 
         def get_page(token: str | None) -> Page[CustomModel]:
-            return fetch_page(self._http, query.request(self._http, token))
+            return fetch_page(self._http, query.request(self._http, token), self._tracing)
 
         return ItemPaged(
             get_page,
@@ -273,13 +283,21 @@ class AsyncSpeechToTextModels(_Base):
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
+        tracing: bool = True,
     ) -> None:
         super().__init__(endpoint, key, credential, api_version, timeout, retry_policy, is_async=True, now=now)
         self._sleep = sleep
         wrapped = transport or httpx.AsyncHTTPTransport(proxy=self._proxy())
         retrying = AsyncRetryTransport(
-            wrapped, policy=self.retry_policy, attempt_timeout=self._attempt_timeout, sleep=sleep, clock=clock, now=now
+            wrapped,
+            policy=self.retry_policy,
+            attempt_timeout=self._attempt_timeout,
+            sleep=sleep,
+            clock=clock,
+            now=now,
+            tracing=tracing,
         )
+        self._tracing = tracing
         self._http = httpx.AsyncClient(
             base_url=str(self._endpoint.url),
             auth=self._auth,
@@ -306,7 +324,7 @@ class AsyncSpeechToTextModels(_Base):
         query = self._query(filter, top, skip, timeout, retry_policy)  # the token: checked by ItemPaged
 
         async def get_page(token: str | None) -> Page[CustomModel]:
-            return await afetch_page(self._http, query.request(self._http, token))
+            return await afetch_page(self._http, query.request(self._http, token), self._tracing)
 
         return AsyncItemPaged(
             get_page,

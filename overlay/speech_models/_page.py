@@ -28,6 +28,7 @@ from ._errors import (
 from ._headers import parse_retry_after, request_id
 from ._paging import Page
 from ._retry import ATTEMPT_TIMEOUT_EXTENSION, POLICY_EXTENSION, RetryPolicy
+from ._telemetry import Operation
 
 __all__ = ["CallSettings", "ListQuery", "afetch_page", "fetch_page", "parse_page"]
 
@@ -161,23 +162,28 @@ def _checked(response: httpx.Response) -> Page[CustomModel]:
     return parse_page(response)
 
 
-def fetch_page(http: httpx.Client, request: httpx.Request) -> Page[CustomModel]:
-    """Send `request` (retried, body read, by the client's transport) and return its page."""
+def fetch_page(http: httpx.Client, request: httpx.Request, tracing: bool = True) -> Page[CustomModel]:
+    """Send `request` (retried, body read, by the client's transport) and return its page, in an OpenTelemetry
+    span of its own when `tracing` (and opentelemetry-api is installed)."""
     if http.is_closed:
         raise _closed()
-    try:
-        response = http.send(request)
-    except httpx.TransportError as exc:
-        raise connection_error(exc) from exc
-    return _checked(response)
+    with Operation(request, tracing) as operation:
+        try:
+            response = http.send(request)
+        except httpx.TransportError as exc:
+            raise connection_error(exc) from exc
+        operation.service_request_id(request_id(response.headers))
+        return _checked(response)
 
 
-async def afetch_page(http: httpx.AsyncClient, request: httpx.Request) -> Page[CustomModel]:
+async def afetch_page(http: httpx.AsyncClient, request: httpx.Request, tracing: bool = True) -> Page[CustomModel]:
     """The async twin of ``fetch_page``."""
     if http.is_closed:
         raise _closed()
-    try:
-        response = await http.send(request)
-    except httpx.TransportError as exc:
-        raise connection_error(exc) from exc
-    return _checked(response)
+    with Operation(request, tracing) as operation:
+        try:
+            response = await http.send(request)
+        except httpx.TransportError as exc:
+            raise connection_error(exc) from exc
+        operation.service_request_id(request_id(response.headers))
+        return _checked(response)

@@ -23,6 +23,7 @@ import httpx
 from ._config import CLIENT_REQUEST_ID_HEADER
 from ._errors import ATTEMPTS_EXTENSION, Attempts, ConfigurationError
 from ._headers import retry_after_hint
+from ._telemetry import Try
 
 __all__ = [
     "ATTEMPT_TIMEOUT_EXTENSION",
@@ -164,8 +165,10 @@ class _Retrier:
         clock: Callable[[], float],
         now: Callable[[], float],
         rng: random.Random | None,
+        tracing: bool = True,
     ) -> None:
         self.policy = policy or RetryPolicy()
+        self.tracing = tracing
         if attempt_timeout is not None and not attempt_timeout > 0:
             raise ValueError("attempt_timeout must be a positive number of seconds")
         self.attempt_timeout = attempt_timeout
@@ -315,6 +318,8 @@ class RetryTransport(httpx.BaseTransport):
         clock: a monotonic clock for budgets and the deadline (``time.monotonic``).
         now: the wall-clock time for HTTP-dates (``time.time``).
         rng: the source of jitter.
+        tracing: make an OpenTelemetry CLIENT span and a duration point for each try (when opentelemetry-api is
+            installed; see ``_telemetry``).
     """
 
     def __init__(
@@ -327,9 +332,10 @@ class RetryTransport(httpx.BaseTransport):
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        tracing: bool = True,
     ) -> None:
         self._wrapped = wrapped or httpx.HTTPTransport()
-        self._retrier = _Retrier(policy, attempt_timeout, clock, now, rng)
+        self._retrier = _Retrier(policy, attempt_timeout, clock, now, rng, tracing)
         self._sleep = sleep
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -337,20 +343,28 @@ class RetryTransport(httpx.BaseTransport):
         try:
             while True:
                 budget = call.attempt()
+                tried = Try(request, call.retry, self._retrier.tracing)
                 try:
                     response = self._wrapped.handle_request(request)
                     delay = call.delay_after_response(response)
                     if delay is None:
-                        return self._read(response, call, budget)
+                        response = self._read(response, call, budget)
+                        tried.end(response)
+                        return response
+                    tried.end(response)
                     try:
                         _sync_hook(call)
                     finally:
                         response.close()
                 except httpx.TransportError as exc:
+                    tried.end(error=exc)
                     delay = call.delay_after_error(exc)
                     if delay is None:
                         raise
                     _sync_hook(call)
+                except BaseException as exc:
+                    tried.end(error=exc)
+                    raise
                 self._sleep(delay)
         finally:
             call.record()
@@ -460,9 +474,10 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        tracing: bool = True,
     ) -> None:
         self._wrapped = wrapped or httpx.AsyncHTTPTransport()
-        self._retrier = _Retrier(policy, attempt_timeout, clock, now, rng)
+        self._retrier = _Retrier(policy, attempt_timeout, clock, now, rng, tracing)
         self._sleep = sleep
         self._calls: set[asyncio.Task[httpx.Response]] = set()  # strong references to the running calls
 
@@ -489,6 +504,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         try:
             while True:
                 budget = call.attempt()
+                tried = Try(request, call.retry, self._retrier.tracing)
                 try:
                     response: httpx.Response = await detached.step(
                         self._wrapped.handle_async_request(request), cancellable=False
@@ -501,16 +517,22 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
                         whole: httpx.Response = await detached.step(
                             self._read(response, call, budget), cancellable=True
                         )
+                        tried.end(whole)
                         return whole
+                    tried.end(response)
                     try:
                         await detached.step(_async_hook(call), cancellable=True)
                     finally:
                         await response.aclose()
                 except httpx.TransportError as exc:
+                    tried.end(error=exc)
                     delay = call.delay_after_error(exc)
                     if delay is None:
                         raise
                     await detached.step(_async_hook(call), cancellable=True)
+                except BaseException as exc:
+                    tried.end(error=None if isinstance(exc, _Abandoned) else exc)  # a cancellation is no error
+                    raise
                 await detached.step(self._sleep(delay), cancellable=True)
         finally:
             call.record()
