@@ -32,6 +32,8 @@ LOOPS = [
     ("raw_async", "(a') raw httpx.AsyncClient + json.loads", "raw_async"),
     ("generated", "(b) generated client", "raw_sync"),
     ("overlay_sync", "(c) overlay items, sync", "raw_sync"),
+    ("overlay_sync_untraced", "(c0) ... tracing=False", "raw_sync"),
+    ("overlay_sync_otel_sdk", "(c1) ... OpenTelemetry SDK configured", "raw_sync"),
     ("overlay_async", "(d) overlay items, async", "raw_async"),
 ]
 

@@ -73,16 +73,40 @@ def generated(url: str) -> int:
     return count
 
 
-def overlay_sync(url: str) -> int:
-    """The overlay's item iterator, sync."""
+def overlay_sync(url: str, tracing: bool = True) -> int:
+    """The overlay's item iterator, sync (opentelemetry-api installed, no provider configured: its default)."""
     import speech_models as sm
 
     count = 0
-    with sm.SpeechToTextModels(url, KEY) as client:
+    with sm.SpeechToTextModels(url, KEY, tracing=tracing) as client:
         for model in client.list_models(top=PAGE):
             _ = (model.display_name, model.status, model.created_date_time)
             count += 1
     return count
+
+
+def overlay_sync_untraced(url: str) -> int:
+    """The overlay's item iterator, sync, with ``tracing=False``: the floor of the OpenTelemetry overhead."""
+    return overlay_sync(url, tracing=False)
+
+
+_CONFIGURED = False
+
+
+def overlay_sync_otel_sdk(url: str) -> int:
+    """The overlay's item iterator, sync, with opentelemetry-sdk's providers configured as an application would
+    (every span and point recorded, then dropped: no exporter, so the figure is the SDK's cost, not an exporter's)."""
+    global _CONFIGURED
+    if not _CONFIGURED:
+        from opentelemetry import metrics, trace
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        from opentelemetry.sdk.trace import TracerProvider
+
+        trace.set_tracer_provider(TracerProvider())
+        metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
+        _CONFIGURED = True
+    return overlay_sync(url)
 
 
 def overlay_async(url: str) -> int:
@@ -123,6 +147,8 @@ LOOPS: dict[str, Callable[[str], int]] = {
     "raw_async": raw_async,
     "generated": generated,
     "overlay_sync": overlay_sync,
+    "overlay_sync_untraced": overlay_sync_untraced,
+    "overlay_sync_otel_sdk": overlay_sync_otel_sdk,
     "overlay_async": overlay_async,
     "wrap": wrap,
 }
