@@ -23,3 +23,20 @@ def test_demo_lists_pages_retries_a_throttled_request_and_explains_a_bad_filter(
     assert "days-left" in out
     assert "exit code 0" in out
     assert out.rstrip().endswith("emulator stopped")
+
+
+def test_the_observability_example_prints_a_page_span_with_a_retried_try() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "observability.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count('"name": "GET"') == 2
+    assert out.count('"name": "SpeechToTextModels.list_models"') == 1
+    assert '"http.response.status_code": 429' in out
+    assert '"http.request.resend_count": 1' in out
+    assert out.rstrip().endswith("]")  # the models' names, after the spans
