@@ -10,10 +10,12 @@ import asyncio
 import socket
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
 import speech_models as sm
+from azure.core.credentials import AccessToken
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import Histogram, MeterProvider
 from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
@@ -222,3 +224,19 @@ def test_the_sdk_works_without_opentelemetry() -> None:
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "2"
+
+
+def test_no_token_in_any_attribute(spans: InMemorySpanExporter) -> None:
+    token = "telemetry-secret-token-0123456789"
+
+    class Credential:
+        def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+            return AccessToken(token, int(time.time()) + 3600)
+
+    with ScriptedServer([answer(401, b'{"code":"Unauthorized","message":"no"}')]) as server:
+        with pytest.raises(sm.AuthenticationError), sm.SpeechToTextModels(server.url, credential=Credential()) as api:
+            list(api.list_models())
+        assert token in server.requests[0]
+    recorded = spans.get_finished_spans()
+    assert len(recorded) == 3  # the page, its try and the try after fetching a new token
+    assert all(token not in str(value) for span in recorded for value in (span.attributes or {}).values())
