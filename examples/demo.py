@@ -41,7 +41,11 @@ def main() -> int:
             print(table(models), "\n")
 
             print("2. a throttled request: the emulator answers the next request 429 with Retry-After: 1")
-            httpx.post(f"{emulator.url}/_emulator/faults", json={"status": 429, "retry_after": 1}).raise_for_status()
+            httpx.post(
+                f"{emulator.url}/_emulator/faults",
+                json={"status": 429, "retry_after": 1},
+                headers=emulator.admin_headers,
+            ).raise_for_status()
             handler = logging.StreamHandler(sys.stdout)
             handler.setFormatter(logging.Formatter("   [%(name)s] %(message)s"))
             retry_log = logging.getLogger("speech_models.retry")

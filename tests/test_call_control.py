@@ -28,7 +28,7 @@ def emulator() -> Iterator[RunningEmulator]:
 
 
 def fault(emulator: RunningEmulator, **body: Any) -> None:
-    httpx.post(f"{emulator.url}/_emulator/faults", json=body).raise_for_status()
+    httpx.post(f"{emulator.url}/_emulator/faults", json=body, headers=emulator.admin_headers).raise_for_status()
 
 
 class Connects:

@@ -189,11 +189,11 @@ def test_expiring_on_known_dates_soonest_first(tmp_path: Path) -> None:
 def test_each_failure_has_its_exit_code_and_one_line(
     emulator: RunningEmulator, args: list[str], fault: dict[str, Any] | None, code: int, message: str
 ) -> None:
-    httpx.delete(f"{emulator.url}/_emulator/faults")
+    httpx.delete(f"{emulator.url}/_emulator/faults", headers=emulator.admin_headers)
     if fault:
-        httpx.post(f"{emulator.url}/_emulator/faults", json=fault).raise_for_status()
+        httpx.post(f"{emulator.url}/_emulator/faults", json=fault, headers=emulator.admin_headers).raise_for_status()
     result = cli(emulator, *args)
-    httpx.delete(f"{emulator.url}/_emulator/faults")
+    httpx.delete(f"{emulator.url}/_emulator/faults", headers=emulator.admin_headers)
     assert result.returncode == code, result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -234,7 +234,9 @@ def test_a_closed_pipe_is_quiet(emulator: RunningEmulator) -> None:
 
 
 def test_ctrl_c_exits_130_quietly(emulator: RunningEmulator) -> None:
-    httpx.post(f"{emulator.url}/_emulator/faults", json={"latency": 5}).raise_for_status()
+    httpx.post(
+        f"{emulator.url}/_emulator/faults", json={"latency": 5}, headers=emulator.admin_headers
+    ).raise_for_status()
     environment = {**os.environ, "AZURE_SPEECH_ENDPOINT": emulator.url, "AZURE_SPEECH_KEY": SECRET}
     command = [sys.executable, "-m", "speech_models", "models", "list", "--debug"]
     try:
@@ -246,7 +248,7 @@ def test_ctrl_c_exits_130_quietly(emulator: RunningEmulator) -> None:
             child.send_signal(signal.SIGINT)
             out, err = child.communicate(timeout=30)
     finally:
-        httpx.delete(f"{emulator.url}/_emulator/faults")
+        httpx.delete(f"{emulator.url}/_emulator/faults", headers=emulator.admin_headers)
     assert child.returncode == 130
     assert err == b""  # nothing after the request's debug line: no traceback, no message
     assert out == b""

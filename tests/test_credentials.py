@@ -299,7 +299,9 @@ def test_twenty_listings_survive_a_key_rotation_in_flight() -> None:
                 assert current is not None
                 return current.decode()
 
-        httpx.post(f"{running.url}/_emulator/faults", json={"latency": 0.1}).raise_for_status()
+        httpx.post(
+            f"{running.url}/_emulator/faults", json={"latency": 0.1}, headers=running.admin_headers
+        ).raise_for_status()
 
         async def go() -> list[int]:
             async with sm.AsyncSpeechToTextModels(running.url, credential=Live()) as api:

@@ -356,7 +356,12 @@ def faulty() -> Iterator[httpx.Client]:
 
 
 def test_throttling_faults_answer_the_next_requests(faulty: httpx.Client) -> None:
-    assert faulty.post("/_emulator/faults", json={"status": 429, "count": 2, "retry_after": 3}).status_code == 200
+    assert (
+        faulty.post(
+            "/_emulator/faults", headers=HEADERS, json={"status": 429, "count": 2, "retry_after": 3}
+        ).status_code
+        == 200
+    )
     for _ in range(2):
         response = get(faulty, V)
         assert_error(response, 429)
@@ -365,22 +370,26 @@ def test_throttling_faults_answer_the_next_requests(faulty: httpx.Client) -> Non
 
 
 def test_retry_after_as_http_date_or_milliseconds(faulty: httpx.Client) -> None:
-    faulty.post("/_emulator/faults", json={"status": 503, "retry_after": 2, "retry_after_format": "http-date"})
+    faulty.post(
+        "/_emulator/faults", headers=HEADERS, json={"status": 503, "retry_after": 2, "retry_after_format": "http-date"}
+    )
     response = get(faulty, V)
     assert_error(response, 503)
     when = email.utils.parsedate_to_datetime(response.headers["Retry-After"]).timestamp()
     assert 0 < when - time.time() <= 3.5
-    faulty.post("/_emulator/faults", json={"status": 429, "retry_after": 0.25, "retry_after_format": "ms"})
+    faulty.post(
+        "/_emulator/faults", headers=HEADERS, json={"status": 429, "retry_after": 0.25, "retry_after_format": "ms"}
+    )
     assert get(faulty, V).headers["retry-after-ms"] == "250"
 
 
 def test_malformed_body_fault_and_clearing(faulty: httpx.Client) -> None:
-    faulty.post("/_emulator/faults", json={"malformed": True, "count": 3})
+    faulty.post("/_emulator/faults", headers=HEADERS, json={"malformed": True, "count": 3})
     response = get(faulty, V)
     assert response.status_code == 200
     with pytest.raises(json.JSONDecodeError):
         response.json()
-    assert faulty.delete("/_emulator/faults").status_code == 204
+    assert faulty.delete("/_emulator/faults", headers=HEADERS).status_code == 204
     assert get(faulty, V).json()["values"]
 
 
@@ -396,7 +405,7 @@ def test_malformed_body_fault_and_clearing(faulty: httpx.Client) -> None:
     ],
 )
 def test_bad_fault_configuration_is_400(faulty: httpx.Client, body: Any) -> None:
-    assert_error(faulty.post("/_emulator/faults", json=body), 400)
+    assert_error(faulty.post("/_emulator/faults", headers=HEADERS, json=body), 400)
 
 
 def test_latency_is_set_through_the_admin_route() -> None:
@@ -406,15 +415,15 @@ def test_latency_is_set_through_the_admin_route() -> None:
         slept.append(seconds)
 
     with in_process(create_app(count=5, sleep=sleep)) as faulty:
-        response = faulty.post("/_emulator/faults", json={"latency": 0.25})
+        response = faulty.post("/_emulator/faults", headers=HEADERS, json={"latency": 0.25})
         assert response.json() == {"queued": 0, "latency": 0.25}
         assert get(faulty, V).status_code == 200
         assert get(faulty, V).status_code == 200
         assert slept == [0.25, 0.25]
-        faulty.delete("/_emulator/faults")
+        faulty.delete("/_emulator/faults", headers=HEADERS)
         assert get(faulty, V).status_code == 200
         assert slept == [0.25, 0.25]
-        assert faulty.post("/_emulator/faults", json={}).json()["latency"] == 0.0
+        assert faulty.post("/_emulator/faults", headers=HEADERS, json={}).json()["latency"] == 0.0
 
 
 @pytest.mark.parametrize(
@@ -439,7 +448,7 @@ def test_a_rejected_fault_setting_changes_nothing(raw: bytes) -> None:
 
     app = create_app(count=5, sleep=sleep)
     with in_process(app) as faulty:
-        assert_error(faulty.post("/_emulator/faults", content=raw), 400)
+        assert_error(faulty.post("/_emulator/faults", headers=HEADERS, content=raw), 400)
         response = get(faulty, V)
         assert response.status_code == 200
         assert slept == []
@@ -480,7 +489,7 @@ def test_a_client_that_never_finishes_its_head_is_disconnected(sent: bytes) -> N
 
 
 def test_fault_admin_route_rejects_non_json(faulty: httpx.Client) -> None:
-    assert_error(faulty.post("/_emulator/faults", content=b"{not json"), 400)
+    assert_error(faulty.post("/_emulator/faults", headers=HEADERS, content=b"{not json"), 400)
 
 
 def test_the_spec_is_served(client: httpx.Client, spec: dict[str, Any]) -> None:
@@ -496,7 +505,7 @@ def test_bearer_tokens_are_checked_alongside_or_instead_of_the_key() -> None:
         body = assert_error(response, 401)
         assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
         assert "unknown, expired or revoked" in body["message"]
-        assert both.post("/_emulator/faults", json={"revoke_tokens": True}).status_code == 200
+        assert both.post("/_emulator/faults", headers=HEADERS, json={"revoke_tokens": True}).status_code == 200
         assert get(both, V, {"Authorization": "Bearer good-token"}).status_code == 401
     with in_process(create_app(count=3, key=None, tokens=["t"])) as tokens_only:
         response = get(tokens_only, V)

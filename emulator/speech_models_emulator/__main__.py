@@ -24,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (default: %(default)s)")
     parser.add_argument("--count", type=int, default=250, help="size of the built-in data set (default: %(default)s)")
     parser.add_argument("--data", type=Path, help="serve the models of this JSON file instead")
-    parser.add_argument("--key", default=DEFAULT_KEY, help="the subscription key to accept (default: %(default)s)")
+    parser.add_argument(
+        "--key", action="append", help=f"a subscription key to accept; twice for KEY1 and KEY2 (default: {DEFAULT_KEY})"
+    )
     parser.add_argument("--no-key", action="store_true", help="refuse keys: bearer tokens only (disableLocalAuth)")
     parser.add_argument(
         "--token", action="append", default=[], help="a Microsoft Entra ID bearer token to accept (repeatable)"
@@ -35,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("the emulator serves loopback addresses only")
     try:
         models = load_models(args.data) if args.data else None
-        key = None if args.no_key else args.key
+        key = None if args.no_key else (args.key or [DEFAULT_KEY])
         app = create_app(models, count=args.count, key=key, tokens=args.token, page_retry_after=args.page_retry_after)
     except ValueError as exc:
         parser.error(str(exc))
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with run_emulator(app, host=args.host, port=args.port) as emulator:
         print(emulator.url, flush=True)
-        auth = "bearer tokens only" if key is None else f"key {key!r}"
+        auth = "bearer tokens only" if key is None else f"keys {', '.join(map(repr, key))}"
         print(f"serving {len(emulator.state.models)} models; {auth}; Ctrl-C stops", file=sys.stderr)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()

@@ -2,8 +2,9 @@
 
 Checks the key (401), ``api-version`` (400), ``skip``/``top`` (400, ``InvalidParameterValue``) and ``filter``
 (400, ``UnsupportedFilter``); pages with an absolute ``@nextLink`` and sends ``Retry-After`` on 200. Every error
-is an ``Error`` body. Outside the contract: ``/openapi.json`` (the spec), ``/_emulator/health`` and
-``/_emulator/faults`` (see ``faults``).
+is an ``Error`` body. Outside the contract: ``/openapi.json`` (the spec), ``/_emulator/health``, and, with one of
+the emulator's keys, ``/_emulator/faults`` (see ``faults``), ``/_emulator/requests`` (the journal of models
+requests), ``/_emulator/keys`` (rotation) and ``/_emulator/reset``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +40,7 @@ INT32_MAX = 2**31 - 1
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 _LOGGER = logging.getLogger("speech_models_emulator")
 _QUERY_PARAMS = ("skip", "top", "filter", "api-version")
+JOURNAL_SIZE = 10_000
 _FAULT_CODES = {429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable", 403: "Forbidden"}
 
 
@@ -89,7 +92,7 @@ class EmulatorState:
         self,
         models: Sequence[dict[str, Any]],
         *,
-        key: str | None,
+        key: str | Sequence[str] | None,
         tokens: Iterable[str],
         faults: Faults,
         default_top: int,
@@ -99,17 +102,40 @@ class EmulatorState:
         sleep: Callable[[float], Awaitable[None]],
     ) -> None:
         self.sleep = sleep
+        self._initial = (list(models), key if key is None or isinstance(key, str) else list(key), set(tokens))
         self.models: Sequence[StoredModel] = store(models)
-        self.key = None if key is None else key.encode()
-        """The accepted subscription key (bytes), None when key authentication is off; assign to rotate it."""
+        self.keys: list[bytes] = _keys(key)
+        """The accepted subscription keys (as an Azure resource has KEY1 and KEY2); empty: key authentication is
+        off. Replace them (or ``POST /_emulator/keys``) to rotate: the old key is refused from the next request."""
         self.tokens: set[str] = set(tokens)
         """The accepted bearer tokens; add to issue one, discard (or a revoke_tokens fault) to revoke."""
+        self.journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_SIZE)
+        """The models requests received, oldest first (the last 10,000), secrets redacted."""
         self.faults = faults
         self.default_top = default_top
         self.max_top = max_top
         self.page_retry_after = page_retry_after
         self.api_versions = frozenset(api_versions)
         self._filtered = lru_cache(maxsize=64)(self._select)
+
+    @property
+    def key(self) -> bytes | None:
+        """The first accepted key (bytes), None when key authentication is off; assigning one replaces them all."""
+        return self.keys[0] if self.keys else None
+
+    @key.setter
+    def key(self, value: bytes | None) -> None:
+        self.keys = [] if value is None else [value]
+
+    def reset(self) -> None:
+        """Back to how the app was created: its data set, keys and tokens; no faults, no journal."""
+        models, key, tokens = self._initial
+        self.models = store(models)
+        self._filtered.cache_clear()
+        self.keys = _keys(key)
+        self.tokens = set(tokens)
+        self.faults.clear()
+        self.journal.clear()
 
     def _select(self, filter_text: str) -> tuple[int, ...]:
         predicate = compile_filter(filter_text)
@@ -119,6 +145,48 @@ class EmulatorState:
         if filter_text is None:
             return range(len(self.models))
         return self._filtered(filter_text)
+
+
+def _keys(key: str | Sequence[str] | None) -> list[bytes]:
+    if key is None:
+        return []
+    keys = [key] if isinstance(key, str) else list(key)
+    if not keys or not all(isinstance(k, str) and k for k in keys):
+        raise ValueError("keys must be non-empty strings")
+    return [k.encode() for k in keys]
+
+
+def _own_base(request: Request) -> str:
+    """The emulator's own address, from the socket it answers on: never the request's Host header, which a client
+    (or an attacker) chooses, so links cannot point elsewhere."""
+    server = request.scope.get("server")
+    scheme = request.scope.get("scheme", "http")
+    if not server:
+        return "http://127.0.0.1"
+    host, port = server[0], server[1]
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" if port in (None, default) else f"{scheme}://{host}:{port}"
+
+
+_REDACTED_HEADERS = {KEY_HEADER.lower(), "authorization"}
+
+
+def _journal(state: EmulatorState, request: Request, status: int, fault: str | None) -> None:
+    headers = {
+        name: ("[redacted]" if name.lower() in _REDACTED_HEADERS else value) for name, value in request.headers.items()
+    }
+    state.journal.append(
+        {
+            "method": request.method,
+            "path": request.scope.get("path", ""),
+            "query": dict(parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)),
+            "headers": headers,
+            "status": status,
+            "fault": fault,
+        }
+    )
 
 
 def _parse_query(raw: bytes) -> dict[str, str]:
@@ -166,7 +234,7 @@ def _authentication_error(request: Request, state: EmulatorState) -> Response | 
             "Access denied: the bearer token is unknown, expired or revoked.",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
-    if state.key is None:
+    if not state.keys:
         return error_response(
             401,
             "Unauthorized",
@@ -174,7 +242,7 @@ def _authentication_error(request: Request, state: EmulatorState) -> Response | 
             headers={"WWW-Authenticate": "Bearer"},
         )
     supplied = request.headers.get(KEY_HEADER, "").encode("utf-8", "replace")
-    if not hmac.compare_digest(supplied, state.key):
+    if not any([hmac.compare_digest(supplied, key) for key in state.keys]):  # a list: compare with every key
         return error_response(
             401,
             "Unauthorized",
@@ -186,21 +254,30 @@ def _authentication_error(request: Request, state: EmulatorState) -> Response | 
 
 async def list_models(request: Request) -> Response:
     state: EmulatorState = request.app.state.emulator
+    response, fault = await _list(request, state)
+    _journal(state, request, response.status_code, fault)
+    return response
+
+
+async def _list(request: Request, state: EmulatorState) -> tuple[Response, str | None]:
     if request.method == "HEAD":
         message = "HEAD /speechtotext/models: the list operation answers GET only."
-        return error_response(405, "NotAllowed", message, headers={"Allow": "GET"})
+        return error_response(405, "NotAllowed", message, headers={"Allow": "GET"}), None
     if state.faults.latency:
         await state.sleep(state.faults.latency)
     fault = state.faults.next()
     if fault is not None and fault.status is not None:
         code = _FAULT_CODES.get(fault.status, "InternalServerError" if fault.status >= 500 else "InvalidRequest")
-        return error_response(fault.status, code, "Injected fault.", headers=retry_after_headers(fault))
+        response = error_response(fault.status, code, "Injected fault.", headers=retry_after_headers(fault))
+        return response, "throttle" if fault.status == 429 else "unavailable" if fault.status == 503 else "status"
     if fault is not None and fault.malformed:
-        return Response('{"values": [{"displayName": "trunc', status_code=200, media_type="application/json")
+        return Response(
+            '{"values": [{"displayName": "trunc', status_code=200, media_type="application/json"
+        ), "malformed"
 
     denied = _authentication_error(request, state)
     if denied is not None:
-        return denied
+        return denied, None
     try:
         params = _parse_query(request.scope.get("query_string", b""))
         api_version = params.get("api-version")
@@ -219,9 +296,9 @@ async def list_models(request: Request) -> Response:
         except FilterError as exc:
             raise BadQuery(f"Unsupported filter: {exc}", "filter", "UnsupportedFilter") from None
     except BadQuery as exc:
-        return error_response(400, "InvalidArgument", exc.message, target=exc.target, detailed=exc.detailed)
+        return error_response(400, "InvalidArgument", exc.message, target=exc.target, detailed=exc.detailed), None
 
-    base = str(request.base_url).rstrip("/")
+    base = _own_base(request)
     page = selection[skip : skip + top]
     next_link = None
     if skip + top < len(selection):
@@ -230,11 +307,8 @@ async def list_models(request: Request) -> Response:
             query["filter"] = filter_text
         query["api-version"] = api_version
         next_link = f"{base}/speechtotext/models?{urlencode(query, quote_via=quote, safe=chr(39))}"
-    return Response(
-        _page_body(state, page, next_link, base),
-        media_type="application/json",
-        headers={"Retry-After": str(state.page_retry_after)},
-    )
+    body = _page_body(state, page, next_link, base)
+    return Response(body, media_type="application/json", headers={"Retry-After": str(state.page_retry_after)}), None
 
 
 async def openapi_json(request: Request) -> Response:
@@ -245,26 +319,106 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "models": len(request.app.state.emulator.models)})
 
 
+def _admin_denied(request: Request, state: EmulatorState) -> Response | None:
+    """A 401 for an admin request without one of the emulator's keys (the API's header). With key authentication
+    off there is no key to ask for, and the admin routes are open."""
+    if not state.keys:
+        return None
+    supplied = request.headers.get(KEY_HEADER, "").encode("utf-8", "replace")
+    if any([hmac.compare_digest(supplied, key) for key in state.keys]):
+        return None
+    return error_response(
+        401, "Unauthorized", f"{request.url.path} needs one of the emulator's keys in the {KEY_HEADER} header."
+    )
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 18:
+        raise ValueError(f"the number {text[:20]}... is too large")
+    return int(text)
+
+
+async def _admin_body(request: Request) -> Any:
+    """The JSON body of an admin request; ValueError (a 400) for one that is not JSON, nests too deep or holds a
+    number too large, never an error of the emulator's own."""
+    raw = await request.body()
+    try:
+        return json.loads(raw, parse_int=_bounded_int, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("the JSON nests too deep") from None
+    except UnicodeDecodeError:
+        raise ValueError("the body is not UTF-8") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 async def faults_route(request: Request) -> Response:
     state: EmulatorState = request.app.state.emulator
+    denied = _admin_denied(request, state)
+    if denied is not None:
+        return denied
     if request.method == "DELETE":
         state.faults.clear()
         return Response(status_code=204)
     try:
-        body = json.loads(await request.body())
+        body = await _admin_body(request)
         state.faults.configure(body)
         if body.get("revoke_tokens"):  # checked by configure: the tokens issued so far stop working
             state.tokens.clear()
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         return error_response(400, "InvalidArgument", f"Bad fault configuration: {exc}")
     return JSONResponse({"queued": len(state.faults.queue), "latency": state.faults.latency})
+
+
+async def requests_route(request: Request) -> Response:
+    """``GET``: the models requests received, oldest first (secrets redacted); ``DELETE``: forget them."""
+    state: EmulatorState = request.app.state.emulator
+    denied = _admin_denied(request, state)
+    if denied is not None:
+        return denied
+    if request.method == "DELETE":
+        state.journal.clear()
+        return Response(status_code=204)
+    return JSONResponse(list(state.journal))
+
+
+async def keys_route(request: Request) -> Response:
+    """``POST {"keys": [...]}``: replace the accepted keys (one or two, as KEY1 and KEY2), as a rotation does."""
+    state: EmulatorState = request.app.state.emulator
+    denied = _admin_denied(request, state)
+    if denied is not None:
+        return denied
+    try:
+        body = await _admin_body(request)
+        keys = body.get("keys") if isinstance(body, dict) else None
+        if not isinstance(keys, list) or not 1 <= len(keys) <= 2:
+            raise ValueError('the body must be {"keys": [one or two non-empty strings]}')
+        state.keys = _keys(keys)
+    except ValueError as exc:
+        return error_response(400, "InvalidArgument", f"Bad keys: {exc}")
+    return JSONResponse({"keys": len(state.keys)})
+
+
+async def reset_route(request: Request) -> Response:
+    """``POST``: the data set, keys and tokens as at start; no faults, no journal."""
+    state: EmulatorState = request.app.state.emulator
+    denied = _admin_denied(request, state)
+    if denied is not None:
+        return denied
+    state.reset()
+    return Response(status_code=204)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = {404: "NotFound", 405: "NotAllowed"}.get(exc.status_code, "InvalidRequest")
     message = f"{request.method} {request.url.path}: {exc.detail}"
-    return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))  # keeps 405's Allow
+    headers = dict(exc.headers or {})  # keeps 405's Allow
+    if exc.status_code == 405 and request.url.path == "/speechtotext/models":
+        headers["Allow"] = "GET"  # Starlette adds HEAD to a GET route, but the list answers GET only
+    return error_response(exc.status_code, code, message, headers=headers)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -276,7 +430,7 @@ def create_app(
     models: Sequence[dict[str, Any]] | None = None,
     *,
     count: int = 250,
-    key: str | None = DEFAULT_KEY,
+    key: str | Sequence[str] | None = DEFAULT_KEY,
     tokens: Iterable[str] = (),
     faults: Faults | None = None,
     default_top: int = DEFAULT_TOP,
@@ -290,7 +444,8 @@ def create_app(
     Args:
         models: the models to serve (each a ``CustomModel`` JSON object); default: the built-in data set.
         count: the size of the built-in data set (default 250).
-        key: the subscription key it accepts; None turns key authentication off (as disableLocalAuth does).
+        key: the subscription key it accepts, or two (KEY1 and KEY2); None turns key authentication off (as
+            disableLocalAuth does). The admin routes (``/_emulator/*`` but health) ask for one of them too.
         tokens: the Microsoft Entra ID bearer tokens it accepts (``state.tokens`` changes them at run time).
         faults: faults to inject (also settable at run time through ``/_emulator/faults``).
         default_top: the page size when ``top`` is absent; max_top: the largest ``top`` accepted.
@@ -304,6 +459,9 @@ def create_app(
             Route("/openapi.json", openapi_json, methods=["GET"]),
             Route("/_emulator/health", health, methods=["GET"]),
             Route("/_emulator/faults", faults_route, methods=["POST", "DELETE"]),
+            Route("/_emulator/requests", requests_route, methods=["GET", "DELETE"]),
+            Route("/_emulator/keys", keys_route, methods=["POST"]),
+            Route("/_emulator/reset", reset_route, methods=["POST"]),
         ],
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )

@@ -35,6 +35,17 @@ class RunningEmulator:
         state: EmulatorState = self.app.state.emulator
         return state
 
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The models requests received, oldest first: method, path, query, headers (key and Authorization
+        redacted), status and fault; the last 10,000. ``state.journal.clear()`` forgets them."""
+        return list(self.state.journal)
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """The header the admin routes (``/_emulator/faults``, ``requests``, ``keys``, ``reset``) ask for."""
+        return {"Ocp-Apim-Subscription-Key": self.key} if self.key else {}
+
 
 HEADER_TIMEOUT = 10.0
 

@@ -1,0 +1,148 @@
+"""The emulator as a contract-testing tool, over loopback: links from its own address whatever the Host header, admin
+routes behind its key, admin bodies that cannot break it, a request journal, two keys and their rotation, reset."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import speech_models as sm
+from speech_models_emulator import create_app, run_emulator
+from speech_models_emulator.app import JOURNAL_SIZE
+from speech_models_emulator.server import RunningEmulator
+
+V = "api-version=2025-10-15"
+KEY = "admin-test-key-1"
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    with run_emulator(count=12, key=KEY) as running:
+        yield running
+
+
+def admin(emulator: RunningEmulator, method: str, route: str, **kwargs: object) -> httpx.Response:
+    return httpx.request(method, f"{emulator.url}/_emulator/{route}", **kwargs)  # type: ignore[arg-type]
+
+
+def test_links_come_from_the_emulators_own_address_not_the_host_header(emulator: RunningEmulator) -> None:
+    response = httpx.get(
+        f"{emulator.url}/speechtotext/models?top=5&{V}",
+        headers={"Host": "evil.example", "Ocp-Apim-Subscription-Key": KEY},
+    )
+    body = response.json()
+    assert body["@nextLink"].startswith(f"{emulator.url}/speechtotext/models?")
+    assert all(model["self"].startswith(emulator.url) for model in body["values"])
+    assert "evil.example" not in response.text
+
+
+ADMIN = [("POST", "faults"), ("DELETE", "faults"), ("GET", "requests"), ("DELETE", "requests"), ("POST", "keys")]
+
+
+@pytest.mark.parametrize(("method", "route"), [*ADMIN, ("POST", "reset")])
+def test_admin_routes_need_the_key(emulator: RunningEmulator, method: str, route: str) -> None:
+    refused = admin(emulator, method, route, json={})
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "Unauthorized"
+    assert admin(emulator, method, route, json={}, headers={"Ocp-Apim-Subscription-Key": "wrong"}).status_code == 401
+    allowed = admin(emulator, method, route, json={}, headers=emulator.admin_headers)
+    assert allowed.status_code != 401
+    assert admin(emulator, "GET", "health").status_code == 200  # health stays open
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"latency": 1' + b"0" * 400 + b"}", b'{"count": ' + b"9" * 400 + b"}", b"[" * 100_000 + b"]" * 100_000],
+    ids=["400-digit-latency", "400-digit-count", "nested-100000"],
+)
+def test_admin_bodies_that_would_break_it_are_400(emulator: RunningEmulator, body: bytes) -> None:
+    for route in ("faults", "keys"):
+        response = admin(emulator, "POST", route, content=body, headers=emulator.admin_headers)
+        assert response.status_code == 400
+        assert response.json()["code"] == "InvalidArgument"
+
+
+def test_405_allows_only_what_works(emulator: RunningEmulator) -> None:
+    response = httpx.put(f"{emulator.url}/speechtotext/models?{V}", headers={"Ocp-Apim-Subscription-Key": KEY})
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET"
+    head = httpx.head(f"{emulator.url}/speechtotext/models?{V}", headers={"Ocp-Apim-Subscription-Key": KEY})
+    assert head.status_code == 405  # what Allow leaves out indeed does not work
+
+
+def test_the_journal_says_what_a_consumer_sent(emulator: RunningEmulator) -> None:
+    admin(emulator, "POST", "faults", json={"status": 429, "retry_after": 0}, headers=emulator.admin_headers)
+    with sm.SpeechToTextModels(emulator.url, KEY, sleep=lambda _s: None) as client:
+        assert len(list(client.list_models(filter="status eq 'Succeeded'", top=50))) > 0
+    journal = emulator.requests
+    assert [entry["status"] for entry in journal][:2] == [429, 200]
+    assert journal[0]["fault"] == "throttle"
+    assert journal[1]["fault"] is None
+    assert journal[0]["query"] == {"filter": "status eq 'Succeeded'", "top": "50", "api-version": "2025-10-15"}
+    assert journal[0]["method"] == "GET"
+    assert journal[0]["path"] == "/speechtotext/models"
+    assert journal[0]["headers"]["ocp-apim-subscription-key"] == "[redacted]"
+    assert KEY not in str(journal)
+    over_http = admin(emulator, "GET", "requests", headers=emulator.admin_headers).json()
+    assert over_http == journal
+    assert admin(emulator, "DELETE", "requests", headers=emulator.admin_headers).status_code == 204
+    assert emulator.requests == []
+    assert emulator.state.journal.maxlen == JOURNAL_SIZE == 10_000
+
+
+def test_tokens_are_redacted_in_the_journal() -> None:
+    with run_emulator(count=2, key=None, tokens=["secret-token-j"]) as running:
+        httpx.get(f"{running.url}/speechtotext/models?{V}", headers={"Authorization": "Bearer secret-token-j"})
+        assert running.requests[0]["headers"]["authorization"] == "[redacted]"
+        assert "secret-token-j" not in str(running.requests)
+
+
+def test_two_keys_and_a_rotation_at_run_time() -> None:
+    with run_emulator(count=3, key=["key-one", "key-two"]) as running:
+        for key in ("key-one", "key-two"):
+            with sm.SpeechToTextModels(running.url, key) as client:
+                assert len(list(client.list_models())) == 3
+        rotated = admin(running, "POST", "keys", json={"keys": ["key-two", "key-three"]}, headers=running.admin_headers)
+        assert rotated.status_code == 200
+        with sm.SpeechToTextModels(running.url, "key-one") as client, pytest.raises(sm.AuthenticationError):
+            list(client.list_models())
+        with sm.SpeechToTextModels(running.url, "key-three") as client:
+            assert len(list(client.list_models())) == 3
+        bad = admin(running, "POST", "keys", json={"keys": []}, headers={"Ocp-Apim-Subscription-Key": "key-two"})
+        assert bad.status_code == 400
+
+
+def test_reset_restores_data_keys_and_clears_faults_and_journal(emulator: RunningEmulator) -> None:
+    headers = emulator.admin_headers
+    admin(emulator, "POST", "faults", json={"status": 503, "count": 5}, headers=headers)
+    httpx.get(f"{emulator.url}/speechtotext/models?{V}", headers={"Ocp-Apim-Subscription-Key": KEY})
+    admin(emulator, "POST", "keys", json={"keys": ["other-key"]}, headers=headers)
+    assert admin(emulator, "POST", "reset", headers={"Ocp-Apim-Subscription-Key": "other-key"}).status_code == 204
+    assert emulator.requests == []
+    assert emulator.state.faults.queue == []
+    with sm.SpeechToTextModels(emulator.url, KEY) as client:
+        assert len(list(client.list_models())) == 12
+
+
+def test_the_command_line_takes_the_key_twice() -> None:
+    command = [sys.executable, "-m", "speech_models_emulator", "--port", "0", "--key", "k-one", "--key", "k-two"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as child:
+        try:
+            assert child.stdout is not None
+            url = child.stdout.readline().strip()
+            for key in ("k-one", "k-two"):
+                with sm.SpeechToTextModels(url, key) as client:
+                    assert len(list(client.list_models(max_items=1))) == 1
+        finally:
+            child.terminate()
+            child.wait(10)
+
+
+def test_key_authentication_off_leaves_the_admin_routes_open() -> None:
+    app = create_app(count=1, key=None, tokens=["t"])
+    assert app.state.emulator.keys == []
+    with run_emulator(app) as running:
+        assert admin(running, "POST", "faults", json={"latency": 0}).status_code == 200
