@@ -332,6 +332,19 @@ def _admin_denied(request: Request, state: EmulatorState) -> Response | None:
     )
 
 
+def _admin(
+    handler: Callable[[Request, EmulatorState], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """An admin route: the state, after the key check."""
+
+    async def route(request: Request) -> Response:
+        state: EmulatorState = request.app.state.emulator
+        denied = _admin_denied(request, state)
+        return denied if denied is not None else await handler(request, state)
+
+    return route
+
+
 def _bounded_int(text: str) -> int:
     if len(text.lstrip("-")) > 18:
         raise ValueError(f"the number {text[:20]}... is too large")
@@ -354,11 +367,8 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-async def faults_route(request: Request) -> Response:
-    state: EmulatorState = request.app.state.emulator
-    denied = _admin_denied(request, state)
-    if denied is not None:
-        return denied
+@_admin
+async def faults_route(request: Request, state: EmulatorState) -> Response:
     if request.method == "DELETE":
         state.faults.clear()
         return Response(status_code=204)
@@ -372,24 +382,18 @@ async def faults_route(request: Request) -> Response:
     return JSONResponse({"queued": len(state.faults.queue), "latency": state.faults.latency})
 
 
-async def requests_route(request: Request) -> Response:
+@_admin
+async def requests_route(request: Request, state: EmulatorState) -> Response:
     """``GET``: the models requests received, oldest first (secrets redacted); ``DELETE``: forget them."""
-    state: EmulatorState = request.app.state.emulator
-    denied = _admin_denied(request, state)
-    if denied is not None:
-        return denied
     if request.method == "DELETE":
         state.journal.clear()
         return Response(status_code=204)
     return JSONResponse(list(state.journal))
 
 
-async def keys_route(request: Request) -> Response:
+@_admin
+async def keys_route(request: Request, state: EmulatorState) -> Response:
     """``POST {"keys": [...]}``: replace the accepted keys (one or two, as KEY1 and KEY2), as a rotation does."""
-    state: EmulatorState = request.app.state.emulator
-    denied = _admin_denied(request, state)
-    if denied is not None:
-        return denied
     try:
         body = await _admin_body(request)
         keys = body.get("keys") if isinstance(body, dict) else None
@@ -401,12 +405,9 @@ async def keys_route(request: Request) -> Response:
     return JSONResponse({"keys": len(state.keys)})
 
 
-async def reset_route(request: Request) -> Response:
+@_admin
+async def reset_route(request: Request, state: EmulatorState) -> Response:
     """``POST``: the data set, keys and tokens as at start; no faults, no journal."""
-    state: EmulatorState = request.app.state.emulator
-    denied = _admin_denied(request, state)
-    if denied is not None:
-        return denied
     state.reset()
     return Response(status_code=204)
 
