@@ -4,7 +4,8 @@ endpoint, headers and auth modules against the tests that exercise them. Not par
 mutmut imports the mutated code from ``mutants/`` or ``mutants/src/`` of the folder it runs in, so the overlay is
 staged as ``.mutate/src/speech_models`` beside a copy of ``tests/``; the staged folder comes first on ``sys.path``,
 ahead of the editable install's ``overlay/``. The score and the survivors are printed, and written to
-``.mutate/results.txt``; docs/mutation.md records a run and why each kept survivor is kept.
+``.mutate/results.txt``; docs/mutation.md records a run and why each kept survivor is kept. An interrupted run
+resumes where it stopped (``make clean`` or removing ``.mutate/`` starts over).
 
     make mutate                       # every module
     make mutate MODULES="_headers"    # some of them
@@ -43,11 +44,14 @@ DESELECT = "not storm and not command_line and not environment_is_one_line and n
 
 
 def stage(modules: list[str]) -> None:
-    if STAGE.exists():
-        shutil.rmtree(STAGE)
-    shutil.copytree(ROOT / "overlay" / "speech_models", STAGE / "src" / "speech_models")
-    shutil.copytree(ROOT / "tests", STAGE / "tests", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "openapi", STAGE / "openapi")  # the reference page and spec some tests read
+    """Copy the code and tests into the stage, over an earlier one: mutmut resumes where a run stopped and tests
+    again only the functions that changed since."""
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(
+        ROOT / "overlay" / "speech_models", STAGE / "src" / "speech_models", dirs_exist_ok=True, ignore=ignore
+    )
+    shutil.copytree(ROOT / "tests", STAGE / "tests", dirs_exist_ok=True, ignore=ignore)
+    shutil.copytree(ROOT / "openapi", STAGE / "openapi", dirs_exist_ok=True)  # the reference page and spec tests read
     only = "\n".join(f"    src/speech_models/{module}.py" for module in modules)
     tests = "\n".join(f"    {test}" for test in TESTS)
     (STAGE / "setup.cfg").write_text(
