@@ -32,13 +32,25 @@ def main(argv: list[str] | None = None) -> int:
         "--token", action="append", default=[], help="a Microsoft Entra ID bearer token to accept (repeatable)"
     )
     parser.add_argument("--page-retry-after", type=int, default=0, help="Retry-After seconds on 200 pages")
+    parser.add_argument(
+        "--chaos", type=float, default=0.0, metavar="RATE", help="the share of requests that meet a random fault (0-1)"
+    )
+    parser.add_argument("--seed", type=int, help="seed of the chaos: the same seed replays the same faults")
     args = parser.parse_args(argv)
     if args.host != "localhost" and not ipaddress.ip_address(args.host).is_loopback:
         parser.error("the emulator serves loopback addresses only")
     try:
         models = load_models(args.data) if args.data else None
         key = None if args.no_key else (args.key or [DEFAULT_KEY])
-        app = create_app(models, count=args.count, key=key, tokens=args.token, page_retry_after=args.page_retry_after)
+        app = create_app(
+            models,
+            count=args.count,
+            key=key,
+            tokens=args.token,
+            page_retry_after=args.page_retry_after,
+            chaos=args.chaos,
+            seed=args.seed,
+        )
     except ValueError as exc:
         parser.error(str(exc))
     stop = threading.Event()
@@ -46,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     with run_emulator(app, host=args.host, port=args.port) as emulator:
         print(emulator.url, flush=True)
         auth = "bearer tokens only" if key is None else f"keys {', '.join(map(repr, key))}"
-        print(f"serving {len(emulator.state.models)} models; {auth}; Ctrl-C stops", file=sys.stderr)
+        chaos = f"; chaos {args.chaos:g} (seed {args.seed})" if args.chaos else ""
+        print(f"serving {len(emulator.state.models)} models; {auth}{chaos}; Ctrl-C stops", file=sys.stderr)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0

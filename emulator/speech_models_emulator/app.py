@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 import anyio
+import anyio.lowlevel
 import yaml
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -27,8 +28,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .chaos import SOCKET_KINDS, Blow, Chaos
 from .data import ENDPOINT_PLACEHOLDER, StoredModel, build_models, store
-from .faults import Faults, retry_after_headers
+from .faults import Fault, Faults, retry_after_headers
 from .filters import FilterError, compile_filter
 
 __all__ = ["DEFAULT_KEY", "DEFAULT_TOP", "MAX_TOP", "EmulatorState", "create_app", "load_spec"]
@@ -41,6 +43,7 @@ KEY_HEADER = "Ocp-Apim-Subscription-Key"
 _LOGGER = logging.getLogger("speech_models_emulator")
 _QUERY_PARAMS = ("skip", "top", "filter", "api-version")
 JOURNAL_SIZE = 10_000
+HANGUP_EXTENSION = "speech_models.hangup"  # put in the scope by run_emulator's protocol: hangup(abort: bool)
 _FAULT_CODES = {429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable", 403: "Forbidden"}
 
 
@@ -95,6 +98,7 @@ class EmulatorState:
         key: str | Sequence[str] | None,
         tokens: Iterable[str],
         faults: Faults,
+        chaos: Chaos,
         default_top: int,
         max_top: int,
         page_retry_after: int,
@@ -112,6 +116,8 @@ class EmulatorState:
         self.journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_SIZE)
         """The models requests received, oldest first (the last 10,000), secrets redacted."""
         self.faults = faults
+        self.chaos = chaos
+        """Faults drawn at random, reproducibly (``chaos.configure`` or ``POST /_emulator/chaos``)."""
         self.default_top = default_top
         self.max_top = max_top
         self.page_retry_after = page_retry_after
@@ -135,6 +141,7 @@ class EmulatorState:
         self.keys = _keys(key)
         self.tokens = set(tokens)
         self.faults.clear()
+        self.chaos.configure({"rate": 0, "seed": None, "kinds": {}})
         self.journal.clear()
 
     def _select(self, filter_text: str) -> tuple[int, ...]:
@@ -252,20 +259,88 @@ def _authentication_error(request: Request, state: EmulatorState) -> Response | 
     return None
 
 
+class _Hangup(Response):
+    """Closes the connection: at once (``reset``, before any head), or after the head and a part of `whole`'s body
+    (``midbody``). Needs the socket's hang-up callable that ``run_emulator``'s protocol puts in the scope."""
+
+    def __init__(self, whole: Response | None = None, fraction: float = 0.5) -> None:
+        super().__init__(status_code=whole.status_code if whole is not None else 200)
+        self.whole = whole
+        self.fraction = fraction
+        self.journal_status = None if whole is None else whole.status_code
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        hangup = scope["extensions"][HANGUP_EXTENSION]
+        whole = self.whole
+        if whole is not None:
+            body = bytes(whole.body)
+            await send({"type": "http.response.start", "status": whole.status_code, "headers": whole.raw_headers})
+            await send(
+                {"type": "http.response.body", "body": body[: int(len(body) * self.fraction)], "more_body": True}
+            )
+        hangup(whole is None)  # reset: abort (RST); midbody: close after what was written
+        for _ in range(3):  # let the server see the connection lost before the app returns
+            await anyio.lowlevel.checkpoint()
+
+
+class _Drip(Response):
+    """`whole`'s head at once, then its body in small pieces over `seconds`."""
+
+    def __init__(self, whole: Response, seconds: float, sleep: Callable[[float], Awaitable[None]]) -> None:
+        super().__init__(status_code=whole.status_code)
+        self.whole, self.seconds, self.sleep = whole, seconds, sleep
+        self.journal_status = whole.status_code
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        body = bytes(self.whole.body)
+        await send({"type": "http.response.start", "status": self.whole.status_code, "headers": self.whole.raw_headers})
+        pieces = 20
+        step = max(1, -(-len(body) // pieces))
+        for start in range(0, len(body), step):
+            await self.sleep(self.seconds / pieces)
+            await send({"type": "http.response.body", "body": body[start : start + step], "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 async def list_models(request: Request) -> Response:
     state: EmulatorState = request.app.state.emulator
-    response, fault = await _list(request, state)
-    _journal(state, request, response.status_code, fault)
+    if request.method == "HEAD":  # a 405: no fault or chaos spent on it
+        response, _ = await _list(request, state, None, None)
+        _journal(state, request, response.status_code, None)
+        return response
+    if state.faults.latency:
+        await state.sleep(state.faults.latency)
+    with_socket = HANGUP_EXTENSION in request.scope.get("extensions", {})
+    blow = state.chaos.draw(with_socket)
+    fault = None if blow is not None else state.faults.next()
+    if fault is not None and fault.kind is not None and (with_socket or fault.kind not in SOCKET_KINDS):
+        blow = Blow.fixed(fault.kind)
+    response, fault_name = await _list(request, state, fault, blow)
+    _journal(state, request, getattr(response, "journal_status", response.status_code), fault_name)
     return response
 
 
-async def _list(request: Request, state: EmulatorState) -> tuple[Response, str | None]:
+async def _list(
+    request: Request, state: EmulatorState, fault: Fault | None, blow: Blow | None
+) -> tuple[Response, str | None]:
     if request.method == "HEAD":
         message = "HEAD /speechtotext/models: the list operation answers GET only."
         return error_response(405, "NotAllowed", message, headers={"Allow": "GET"}), None
-    if state.faults.latency:
-        await state.sleep(state.faults.latency)
-    fault = state.faults.next()
+    if blow is not None:
+        if blow.kind == "reset":
+            return _Hangup(), "reset"
+        if blow.kind in ("throttle", "unavailable"):
+            status = 429 if blow.kind == "throttle" else 503
+            headers = retry_after_headers(Fault(status, blow.seconds, blow.form))
+            return error_response(status, _FAULT_CODES[status], "Injected fault.", headers=headers), blow.kind
+        if blow.kind == "stall":
+            await state.sleep(blow.seconds)
+        response, _ = await _list(request, state, None, None)
+        if blow.kind == "midbody":
+            return _Hangup(response, blow.fraction), "midbody"
+        if blow.kind == "drip":
+            return _Drip(response, blow.seconds, state.sleep), "drip"
+        return response, blow.kind
     if fault is not None and fault.status is not None:
         code = _FAULT_CODES.get(fault.status, "InternalServerError" if fault.status >= 500 else "InvalidRequest")
         response = error_response(fault.status, code, "Injected fault.", headers=retry_after_headers(fault))
@@ -406,6 +481,21 @@ async def keys_route(request: Request, state: EmulatorState) -> Response:
 
 
 @_admin
+async def chaos_route(request: Request, state: EmulatorState) -> Response:
+    """``POST {"rate", "seed", "kinds"}``: faults at random from now on (the generator restarts from the seed);
+    ``GET``: the settings; ``DELETE``: no more chaos."""
+    if request.method == "DELETE":
+        state.chaos.configure({"rate": 0, "seed": None, "kinds": {}})
+        return Response(status_code=204)
+    if request.method == "POST":
+        try:
+            state.chaos.configure(await _admin_body(request))
+        except ValueError as exc:
+            return error_response(400, "InvalidArgument", f"Bad chaos configuration: {exc}")
+    return JSONResponse(state.chaos.as_json())
+
+
+@_admin
 async def reset_route(request: Request, state: EmulatorState) -> Response:
     """``POST``: the data set, keys and tokens as at start; no faults, no journal."""
     state.reset()
@@ -434,6 +524,8 @@ def create_app(
     key: str | Sequence[str] | None = DEFAULT_KEY,
     tokens: Iterable[str] = (),
     faults: Faults | None = None,
+    chaos: float = 0.0,
+    seed: int | None = None,
     default_top: int = DEFAULT_TOP,
     max_top: int = MAX_TOP,
     page_retry_after: int = 0,
@@ -449,6 +541,8 @@ def create_app(
             disableLocalAuth does). The admin routes (``/_emulator/*`` but health) ask for one of them too.
         tokens: the Microsoft Entra ID bearer tokens it accepts (``state.tokens`` changes them at run time).
         faults: faults to inject (also settable at run time through ``/_emulator/faults``).
+        chaos: the share of models requests that meet a fault drawn at random (0 to 1; see ``chaos``), with
+            `seed` for a reproducible sequence; ``POST /_emulator/chaos`` changes both at run time.
         default_top: the page size when ``top`` is absent; max_top: the largest ``top`` accepted.
         page_retry_after: the ``Retry-After`` seconds sent on every 200.
         api_versions: the api-versions accepted.
@@ -463,6 +557,7 @@ def create_app(
             Route("/_emulator/requests", requests_route, methods=["GET", "DELETE"]),
             Route("/_emulator/keys", keys_route, methods=["POST"]),
             Route("/_emulator/reset", reset_route, methods=["POST"]),
+            Route("/_emulator/chaos", chaos_route, methods=["GET", "POST", "DELETE"]),
         ],
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
@@ -471,6 +566,7 @@ def create_app(
         key=key,
         tokens=tokens,
         faults=faults or Faults(),
+        chaos=Chaos(rate=chaos, seed=seed),
         default_top=default_top,
         max_top=max_top,
         page_retry_after=page_retry_after,

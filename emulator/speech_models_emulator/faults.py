@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .chaos import KINDS
+
 __all__ = ["MAX_LATENCY", "MAX_RETRY_AFTER", "Fault", "Faults", "retry_after_headers"]
 
 MAX_LATENCY = 30.0
@@ -27,6 +29,7 @@ class Fault:
     retry_after: float | None = None  # ... with this Retry-After
     retry_after_format: str = "seconds"  # "seconds", "http-date" or "ms" (sent as retry-after-ms)
     malformed: bool = False  # answer 200 with a body that is not JSON
+    kind: str | None = None  # a chaos kind (reset, midbody, stall, drip, throttle, unavailable), fixed parameters
 
 
 @dataclass
@@ -56,7 +59,16 @@ class Faults:
         Every field is checked first; a bad one raises ValueError naming it and changes nothing."""
         if not isinstance(body, dict):
             raise ValueError("the body must be a JSON object")
-        known = {"count", "status", "retry_after", "retry_after_format", "malformed", "latency", "revoke_tokens"}
+        known = {
+            "count",
+            "status",
+            "retry_after",
+            "retry_after_format",
+            "malformed",
+            "latency",
+            "revoke_tokens",
+            "kind",
+        }
         unknown = set(body) - known
         if unknown:
             raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
@@ -80,10 +92,13 @@ class Faults:
             raise ValueError("malformed must be true or false")
         if not isinstance(body.get("revoke_tokens", False), bool):
             raise ValueError("revoke_tokens must be true or false")
+        kind = body.get("kind")
+        if kind is not None and (kind not in KINDS or status is not None or malformed):
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, without status or malformed")
         if latency is not None:
             self.latency = float(latency)
-        if status is not None or malformed:
-            self.add(Fault(status, retry_after, fmt, malformed), count)
+        if status is not None or malformed or kind is not None:
+            self.add(Fault(status, retry_after, fmt, malformed, kind), count)
 
 
 def _number_within(value: Any, low: float, high: float) -> bool:

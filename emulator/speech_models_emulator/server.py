@@ -16,7 +16,7 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .app import EmulatorState, create_app
+from .app import HANGUP_EXTENSION, EmulatorState, create_app
 
 __all__ = ["ErrorBodyH11Protocol", "RunningEmulator", "run_emulator"]
 
@@ -62,6 +62,16 @@ class ErrorBodyH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_header_timer()
+        inner = self.app
+
+        def hangup(abort: bool) -> None:
+            (transport.abort if abort else transport.close)()
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            scope.setdefault("extensions", {})[HANGUP_EXTENSION] = hangup  # for the chaos kinds reset and midbody
+            await inner(scope, receive, send)
+
+        self.app = app
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header_timer()

@@ -252,6 +252,10 @@ def _emulator(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         argv += ["--data", args.data]
     if args.emulator_key:
         argv += ["--key", args.emulator_key]
+    if args.chaos:
+        argv += ["--chaos", str(args.chaos)]
+    if args.seed is not None:
+        argv += ["--seed", str(args.seed)]
     return emulator_main(argv)
 
 
@@ -328,6 +332,8 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--count", type=int, default=250, help="size of the built-in data set")
     emulator.add_argument("--data", help="serve the models of this JSON file instead")
     emulator.add_argument("--key", dest="emulator_key", help="the key it accepts (default: emulator-key)")
+    emulator.add_argument("--chaos", type=float, metavar="RATE", help="the share of requests that meet a random fault")
+    emulator.add_argument("--seed", type=int, help="seed of the chaos: the same seed replays the same faults")
     emulator.set_defaults(run=_emulator, debug=False)
     return parser
 
