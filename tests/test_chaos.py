@@ -4,6 +4,7 @@ every listing exact or ends it with an error the README names; the same seed rep
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,13 +59,11 @@ def test_the_same_seed_replays_the_same_faults(emulator: RunningEmulator) -> Non
         body = {"rate": 0.5, "seed": 1234, "kinds": {"stall": 0, "drip": 0}}
         httpx.post(f"{emulator.url}/_emulator/chaos", json=body, headers=emulator.admin_headers).raise_for_status()
         for skip in range(0, 40):
-            try:
+            with contextlib.suppress(httpx.TransportError):  # reset and midbody
                 httpx.get(
                     f"{emulator.url}/speechtotext/models?skip={skip}&top=1&api-version=2025-10-15",
                     headers=emulator.admin_headers,
                 ).read()
-            except httpx.TransportError:  # reset and midbody
-                pass
         return [(entry["status"], entry["fault"]) for entry in emulator.requests]
 
     first, second = run(), run()
