@@ -3,6 +3,8 @@ routes behind its key, admin bodies that cannot break it, a request journal, two
 
 from __future__ import annotations
 
+import base64
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,6 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import speech_models as sm
+from azure.core.credentials import AccessToken
 from speech_models_emulator import create_app, run_emulator
 from speech_models_emulator.app import JOURNAL_SIZE
 from speech_models_emulator.server import RunningEmulator
@@ -146,3 +149,37 @@ def test_key_authentication_off_leaves_the_admin_routes_open() -> None:
     assert app.state.emulator.keys == []
     with run_emulator(app) as running:
         assert admin(running, "POST", "faults", json={"latency": 0}).status_code == 200
+
+
+def jwt(**claims: object) -> str:
+    def part(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJlLW5vdC1jaGVja2Vk"
+
+
+def test_entra_tokens_are_checked_for_audience_and_expiry() -> None:
+    now = 1_900_000_000.0
+    app = create_app(count=4, key=None, tokens=["opaque-token"], entra=True, now=lambda: now)
+    good = jwt(aud="https://cognitiveservices.azure.com", exp=now + 3600)
+    expired = jwt(aud="https://cognitiveservices.azure.com", exp=now - 1)
+    elsewhere = jwt(aud="https://storage.azure.com", exp=now + 3600)
+    with run_emulator(app) as running:
+
+        def status(token: str) -> httpx.Response:
+            return httpx.get(f"{running.url}/speechtotext/models?{V}", headers={"Authorization": f"Bearer {token}"})
+
+        assert status(good).status_code == 200
+        assert status("opaque-token").status_code == 200  # --token keeps working beside --entra
+        for token, why in ((expired, "expired"), (elsewhere, "audience"), ("not-a-jwt", "not a JWT")):
+            refused = status(token)
+            assert refused.status_code == 401
+            assert why in refused.json()["message"]
+            assert refused.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+
+        class Entra:
+            def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+                return AccessToken(good, int(now + 3600))
+
+        with sm.SpeechToTextModels(running.url, credential=Entra(), now=lambda: now) as client:
+            assert len(list(client.list_models())) == 4

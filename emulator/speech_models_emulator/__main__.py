@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         "--chaos", type=float, default=0.0, metavar="RATE", help="the share of requests that meet a random fault (0-1)"
     )
     parser.add_argument("--seed", type=int, help="seed of the chaos: the same seed replays the same faults")
+    parser.add_argument(
+        "--entra", action="store_true", help="accept unexpired JWTs for the Cognitive Services audience (unsigned)"
+    )
     args = parser.parse_args(argv)
     if args.host != "localhost" and not ipaddress.ip_address(args.host).is_loopback:
         parser.error("the emulator serves loopback addresses only")
@@ -50,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             page_retry_after=args.page_retry_after,
             chaos=args.chaos,
             seed=args.seed,
+            entra=args.entra,
         )
     except ValueError as exc:
         parser.error(str(exc))

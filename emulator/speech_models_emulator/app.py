@@ -9,9 +9,11 @@ requests), ``/_emulator/keys`` (rotation) and ``/_emulator/reset``.
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import lru_cache
@@ -104,8 +106,13 @@ class EmulatorState:
         page_retry_after: int,
         api_versions: Sequence[str],
         sleep: Callable[[float], Awaitable[None]],
+        entra: bool = False,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.sleep = sleep
+        self.entra = entra
+        """Accept JWT bearer tokens for the Cognitive Services audience that have not expired (no signature check)."""
+        self.now = now
         self._initial = (list(models), key if key is None or isinstance(key, str) else list(key), set(tokens))
         self.models: Sequence[StoredModel] = store(models)
         self.keys: list[bytes] = _keys(key)
@@ -161,6 +168,33 @@ def _keys(key: str | Sequence[str] | None) -> list[bytes]:
     if not keys or not all(isinstance(k, str) and k for k in keys):
         raise ValueError("keys must be non-empty strings")
     return [k.encode() for k in keys]
+
+
+ENTRA_AUDIENCE = "https://cognitiveservices.azure.com"
+
+
+def _jwt_problem(token: str, now: float) -> str | None:
+    """Why a bearer token is refused under ``entra`` (as Azurite's ``--oauth basic``: the audience and expiry of a
+    JWT are checked, its signature is not), or None when it is accepted."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return "the bearer token is not a JWT (and not one of the emulator's opaque tokens)"
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, RecursionError):
+        return "the bearer token's payload is not base64url JSON"
+    if not isinstance(payload, dict):
+        return "the bearer token's payload is not a JSON object"
+    audience = payload.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if not any(isinstance(a, str) and a.rstrip("/") == ENTRA_AUDIENCE for a in audiences):
+        return f"the bearer token's audience {str(audience)[:80]!r} is not {ENTRA_AUDIENCE}"
+    expires = payload.get("exp")
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
+        return "the bearer token has no exp"
+    if expires <= now:
+        return "the bearer token expired"
+    return None
 
 
 def _own_base(request: Request) -> str:
@@ -235,11 +269,16 @@ def _authentication_error(request: Request, state: EmulatorState) -> Response | 
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer" and token and token in state.tokens:
             return None
+        why: str | None = "the bearer token is unknown, expired or revoked"
+        if scheme.lower() == "bearer" and state.entra:
+            why = _jwt_problem(token, state.now())
+            if why is None:
+                return None
         return error_response(
             401,
             "Unauthorized",
-            "Access denied: the bearer token is unknown, expired or revoked.",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            f"Access denied: {why}.",
+            headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{why}"'},
         )
     if not state.keys:
         return error_response(
@@ -531,6 +570,8 @@ def create_app(
     page_retry_after: int = 0,
     api_versions: Sequence[str] = ("2025-10-15",),
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    entra: bool = False,
+    now: Callable[[], float] = time.time,
 ) -> Starlette:
     """Build the emulator.
 
@@ -547,6 +588,9 @@ def create_app(
         page_retry_after: the ``Retry-After`` seconds sent on every 200.
         api_versions: the api-versions accepted.
         sleep: how the latency fault waits (tests pass a recorder).
+        entra: accept a bearer token that is a JWT whose ``aud`` is ``https://cognitiveservices.azure.com`` and whose
+            ``exp`` has not passed (by `now`); its signature is not checked, as Azurite's ``--oauth basic``. An
+            expired or wrong-audience token gets a 401 that says which. Opaque `tokens` keep working.
     """
     app = Starlette(
         routes=[
@@ -572,6 +616,8 @@ def create_app(
         page_retry_after=page_retry_after,
         api_versions=api_versions,
         sleep=sleep,
+        entra=entra,
+        now=now,
     )
     # /speechtotext/models/ is not the list: a 404 with an Error body, not a redirect with none.
     app.router.redirect_slashes = False
