@@ -22,6 +22,15 @@ def spec() -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _emulators_check_their_answers() -> Iterator[None]:
+    """Every emulator the tests start, in-process, on a port or in a subprocess, checks each answer against the
+    spec before sending it (a violation is a 500 naming its JSON path)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SPEECH_MODELS_EMULATOR_VALIDATE", "1")
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _no_proxies_from_the_machine() -> Iterator[None]:
     """Tests talk to 127.0.0.1 only: proxy settings of the machine running them must not reroute that."""
     with pytest.MonkeyPatch.context() as patch:

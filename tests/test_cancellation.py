@@ -132,7 +132,7 @@ def test_a_storm_of_cancelled_listings_returns_every_slot() -> None:
             counts = await asyncio.gather(*(listing() for _ in range(10)))
             return counts, cancelled, busy_connections(inner)
 
-    with run_emulator(count=537) as server:
+    with run_emulator(count=537, validate=False) as server:  # a load test: the contract is checked elsewhere
         counts, cancelled, busy = asyncio.run(go(server))
     assert cancelled >= 1000, f"only {cancelled} of 1,200 listings were cancelled before they ended"
     assert counts == [537] * 10

@@ -8,13 +8,15 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 import speech_models as sm
 from azure.core.credentials import AccessToken
-from speech_models_emulator import create_app, run_emulator
+from speech_models_emulator import build_models, create_app, run_emulator
 from speech_models_emulator.app import JOURNAL_SIZE
+from speech_models_emulator.data import store
 from speech_models_emulator.server import RunningEmulator
 
 V = "api-version=2025-10-15"
@@ -183,3 +185,34 @@ def test_entra_tokens_are_checked_for_audience_and_expiry() -> None:
 
         with sm.SpeechToTextModels(running.url, credential=Entra(), now=lambda: now) as client:
             assert len(list(client.list_models())) == 4
+
+
+def test_validate_turns_an_answer_that_breaks_the_spec_into_a_500_naming_its_path(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    models = build_models(3)
+    app = create_app(models, validate=True)
+    state = app.state.emulator
+    broken = {**models[1], "status": "Exploded"}  # changed after the start-up check: the answer breaks the spec
+    state.models = store([models[0], broken, models[2]])
+    with run_emulator(app) as running:
+        response = httpx.get(f"{running.url}/speechtotext/models?{V}", headers=running.admin_headers)
+    assert response.status_code == 500
+    assert "values[1].status" in response.json()["message"]
+    assert "values[1].status" in caplog.text
+
+
+def test_validate_checks_the_models_it_is_given() -> None:
+    good = build_models(1)[0]
+    with pytest.raises(ValueError, match=r"model 1 does not match .*models\[1\]\.status"):
+        create_app([good, {**good, "status": "Exploded"}], validate=True)
+
+
+def test_a_bad_data_file_stops_the_start_naming_the_model(tmp_path: Path) -> None:
+    good = build_models(1)[0]
+    data = tmp_path / "models.json"
+    data.write_text(json.dumps([good, good, {**good, "locale": 5}]), encoding="utf-8")
+    command = [sys.executable, "-m", "speech_models_emulator", "--port", "0", "--data", str(data)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert "model 2 does not match the spec's CustomModel: models[2].locale" in result.stderr

@@ -6,6 +6,7 @@ serves it on a free loopback port; ``speech_models_emulator.pytest_plugin`` offe
 """
 
 try:
+    import openapi_schema_validator  # noqa: F401
     import starlette  # noqa: F401
     import uvicorn  # noqa: F401
     import yaml  # noqa: F401

@@ -13,9 +13,10 @@ import sys
 import threading
 from pathlib import Path
 
-from .app import DEFAULT_KEY, create_app
+from .app import DEFAULT_KEY, create_app, load_spec
 from .data import load_models
 from .server import run_emulator
+from .validation import SpecValidator
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, help="seed of the chaos: the same seed replays the same faults")
     parser.add_argument(
+        "--validate", action="store_true", help="check every answer against the spec before sending it (as Prism)"
+    )
+    parser.add_argument(
         "--entra", action="store_true", help="accept unexpired JWTs for the Cognitive Services audience (unsigned)"
     )
     args = parser.parse_args(argv)
@@ -44,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("the emulator serves loopback addresses only")
     try:
         models = load_models(args.data) if args.data else None
+        if models is not None:
+            SpecValidator(load_spec()).check_models(models)  # a bad model stops start-up, named
         key = None if args.no_key else (args.key or [DEFAULT_KEY])
         app = create_app(
             models,
@@ -54,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             chaos=args.chaos,
             seed=args.seed,
             entra=args.entra,
+            validate=args.validate or None,
         )
     except ValueError as exc:
         parser.error(str(exc))

@@ -13,6 +13,7 @@ import base64
 import hmac
 import json
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -34,6 +35,7 @@ from .chaos import SOCKET_KINDS, Blow, Chaos
 from .data import ENDPOINT_PLACEHOLDER, StoredModel, build_models, store
 from .faults import Fault, Faults, retry_after_headers
 from .filters import FilterError, compile_filter
+from .validation import SpecValidator
 
 __all__ = ["DEFAULT_KEY", "DEFAULT_TOP", "MAX_TOP", "EmulatorState", "create_app", "load_spec"]
 
@@ -45,6 +47,7 @@ KEY_HEADER = "Ocp-Apim-Subscription-Key"
 _LOGGER = logging.getLogger("speech_models_emulator")
 _QUERY_PARAMS = ("skip", "top", "filter", "api-version")
 JOURNAL_SIZE = 10_000
+VALIDATE_ENV = "SPEECH_MODELS_EMULATOR_VALIDATE"
 HANGUP_EXTENSION = "speech_models.hangup"  # put in the scope by run_emulator's protocol: hangup(abort: bool)
 _FAULT_CODES = {429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable", 403: "Forbidden"}
 
@@ -108,8 +111,11 @@ class EmulatorState:
         sleep: Callable[[float], Awaitable[None]],
         entra: bool = False,
         now: Callable[[], float] = time.time,
+        validator: SpecValidator | None = None,
     ) -> None:
         self.sleep = sleep
+        self.validator = validator
+        """Checks every answer against the spec before it is sent (``validate``), or None."""
         self.entra = entra
         """Accept JWT bearer tokens for the Cognitive Services audience that have not expired (no signature check)."""
         self.now = now
@@ -278,7 +284,9 @@ def _authentication_error(request: Request, state: EmulatorState) -> Response | 
             401,
             "Unauthorized",
             f"Access denied: {why}.",
-            headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{why}"'},
+            headers={
+                "WWW-Authenticate": 'Bearer error="invalid_token"' + (f', error_description="{why}"' * state.entra)
+            },
         )
     if not state.keys:
         return error_response(
@@ -355,8 +363,19 @@ async def list_models(request: Request) -> Response:
     if fault is not None and fault.kind is not None and (with_socket or fault.kind not in SOCKET_KINDS):
         blow = Blow.fixed(fault.kind)
     response, fault_name = await _list(request, state, fault, blow)
+    if state.validator is not None and fault_name is None:  # an injected fault breaks the contract on purpose
+        response = _validated(state.validator, response)
     _journal(state, request, getattr(response, "journal_status", response.status_code), fault_name)
     return response
+
+
+def _validated(validator: SpecValidator, response: Response) -> Response:
+    """`response`, or a 500 naming where its body breaks the spec (logged too)."""
+    problem = validator.response_problem(response.status_code, bytes(response.body))
+    if problem is None:
+        return response
+    _LOGGER.error("the emulator's %d response breaks the spec at %s", response.status_code, problem)
+    return error_response(500, "InternalServerError", f"The emulator's response breaks the spec at {problem}.")
 
 
 async def _list(
@@ -572,6 +591,7 @@ def create_app(
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     entra: bool = False,
     now: Callable[[], float] = time.time,
+    validate: bool | None = None,
 ) -> Starlette:
     """Build the emulator.
 
@@ -591,6 +611,10 @@ def create_app(
         entra: accept a bearer token that is a JWT whose ``aud`` is ``https://cognitiveservices.azure.com`` and whose
             ``exp`` has not passed (by `now`); its signature is not checked, as Azurite's ``--oauth basic``. An
             expired or wrong-audience token gets a 401 that says which. Opaque `tokens` keep working.
+        validate: check every answer (but injected faults) against the spec before it is sent, as Prism does: a
+            violation becomes a 500 whose ``Error`` names the JSON path, and is logged; the `models` given are
+            checked first (ValueError naming the model and the path). Default: on when the environment variable
+            ``SPEECH_MODELS_EMULATOR_VALIDATE`` is ``1`` (the project's own tests set it).
     """
     app = Starlette(
         routes=[
@@ -605,6 +629,11 @@ def create_app(
         ],
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
+    if validate is None:
+        validate = os.environ.get(VALIDATE_ENV) == "1"
+    validator = SpecValidator(load_spec()) if validate else None
+    if validator is not None and models is not None:
+        validator.check_models(models)
     app.state.emulator = EmulatorState(
         build_models(count) if models is None else models,
         key=key,
@@ -618,6 +647,7 @@ def create_app(
         sleep=sleep,
         entra=entra,
         now=now,
+        validator=validator,
     )
     # /speechtotext/models/ is not the list: a 404 with an Error body, not a redirect with none.
     app.router.redirect_slashes = False
