@@ -40,3 +40,24 @@ def test_the_observability_example_prints_a_page_span_with_a_retried_try() -> No
     assert '"http.response.status_code": 429' in out
     assert '"http.request.resend_count": 1' in out
     assert out.rstrip().endswith("]")  # the models' names, after the spans
+
+
+def test_the_consumer_contract_example_passes() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(ROOT / "examples" / "test_consumer_contract.py"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
