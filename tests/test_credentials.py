@@ -246,7 +246,7 @@ class Timed:
         return AccessTokenInfo(self._token(), int(self.expires_on), refresh_on=refresh)
 
 
-@pytest.mark.parametrize(("before_expiry", "fetches"), [(301, 1), (299, 2)])
+@pytest.mark.parametrize(("before_expiry", "fetches"), [(301, 1), (300, 1), (299, 2)])  # azure-core: < 300 s left
 def test_the_five_minute_margin_on_the_clients_clock(
     before_expiry: float, fetches: int, emulator: RunningEmulator
 ) -> None:
@@ -260,7 +260,7 @@ def test_the_five_minute_margin_on_the_clients_clock(
     assert credential.calls == fetches
 
 
-@pytest.mark.parametrize(("after_refresh_on", "fetches"), [(-1, 1), (1, 2)])
+@pytest.mark.parametrize(("after_refresh_on", "fetches"), [(-1, 1), (0, 2), (1, 2)])
 def test_refresh_on_is_honoured(after_refresh_on: float, fetches: int, emulator: RunningEmulator) -> None:
     clock = Clock()
     credential = Timed(emulator, expires_on=clock.now + 86_400, refresh_on=clock.now + 600)
@@ -362,3 +362,48 @@ def test_a_401_after_another_request_refreshed_uses_that_token() -> None:
     retry_b = flow_b.send(httpx.Response(401, request=second))
     assert retry_b.headers["Authorization"] == "Bearer secret-token-2"
     assert credential.calls == 2
+
+
+class Returns:
+    """A credential that returns what it is given as its token."""
+
+    def __init__(self, token: object) -> None:
+        self.token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        return type("Access", (), {"token": self.token, "expires_on": int(time.time()) + 3600})()
+
+
+@pytest.mark.parametrize("token", ["", "two words", "caf\u00e9", None, 42, "tab\there"])
+def test_a_malformed_token_is_a_credential_error_naming_the_credential(token: object) -> None:
+    with ScriptedServer([answer()]) as server:
+        with pytest.raises(sm.CredentialError, match="the credential Returns returned an empty or malformed token"):
+            listing("sync", client("sync", server.url, Returns(token)))
+        assert server.requests == []  # nothing was sent
+
+
+def test_a_failure_message_keeps_the_first_line_of_the_credentials_own() -> None:
+    error = CredentialUnavailableError(
+        "DefaultAzureCredential failed to retrieve a token.\nAttempted: EnvironmentCredential"
+    )
+    with ScriptedServer([answer()]) as server, pytest.raises(sm.CredentialError) as info:
+        listing("sync", client("sync", server.url, Flaky(None, error)))
+    assert str(info.value) == (
+        "the credential Flaky could not provide a token: CredentialUnavailableError: "
+        "DefaultAzureCredential failed to retrieve a token."
+    )
+
+
+def test_a_credential_that_returns_an_awaitable_to_the_sync_client_is_a_configuration_error() -> None:
+    async def fetch() -> AccessToken:
+        return AccessToken("t", int(time.time()) + 3600)
+
+    class Sneaky:  # not a coroutine function, so the constructor cannot tell
+        def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+            return fetch()
+
+    with (
+        ScriptedServer([answer()]) as server,
+        pytest.raises(sm.ConfigurationError, match="needs AsyncSpeechToTextModels"),
+    ):
+        listing("sync", client("sync", server.url, Sneaky()))

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from speech_models import AsyncRetryTransport, RetryPolicy, RetryTransport, parse_retry_after
+from speech_models import AsyncRetryTransport, ConfigurationError, RetryPolicy, RetryTransport, parse_retry_after
 
 from tests.fakes import FakeClock
 
@@ -343,3 +343,15 @@ def test_retry_decisions_are_logged_with_their_source(caplog: pytest.LogCaptureF
         "retrying GET https://example.test/speechtotext/models in 3.000s (retry 1 of 3): 429, wait from retry-after"
         in caplog.text
     )
+
+
+def test_an_async_hook_on_the_sync_transport_is_a_configuration_error() -> None:
+    async def hook(event: Any) -> None:
+        return None
+
+    answers = iter([httpx.Response(503, headers={"Retry-After": "1"}), httpx.Response(200)])
+    transport = RetryTransport(
+        httpx.MockTransport(lambda request: next(answers)), policy=RetryPolicy(on_retry=hook), sleep=FakeClock().sleep
+    )
+    with httpx.Client(transport=transport) as client, pytest.raises(ConfigurationError, match="needs the async client"):
+        client.get("https://x/")
