@@ -154,3 +154,34 @@ def test_an_exception_in_the_callers_loop_strands_nothing(emulator: RunningEmula
                 fail_at(stop_after)
         assert len(list(api.list_models(top=5))) == 23
         assert busy_connections(inner) == 0
+
+
+def test_a_call_cancelled_while_queued_for_a_slot_never_reaches_the_server() -> None:
+    async def go(emulator: RunningEmulator) -> list[dict[str, Any]]:
+        inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=1))
+        async with client(emulator.url, emulator.key, inner, pool=30.0) as api:
+
+            async def first_page() -> Any:
+                return await api.list_models(top=50).by_page().__anext__()
+
+            holder = asyncio.create_task(first_page())
+            await asyncio.sleep(0.05)  # the holder's request is at the server (0.3 s of latency) and holds the slot
+            queued = asyncio.create_task(first_page())
+            await asyncio.sleep(0.05)
+            queued.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await queued
+            await holder
+            for _ in range(300):  # the abandoned call gets the slot, then stops before it sends anything
+                if busy_connections(inner) == 0:
+                    break
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)
+        return emulator.requests
+
+    with run_emulator(count=5) as emulator:
+        httpx.post(
+            f"{emulator.url}/_emulator/faults", json={"latency": 0.3}, headers=emulator.admin_headers
+        ).raise_for_status()
+        sent = asyncio.run(go(emulator))
+    assert len(sent) == 1  # the holder's request only

@@ -167,6 +167,7 @@ def test_fifty_async_listings_share_one_failed_fetch(emulator: RunningEmulator) 
 
     results = asyncio.run(go())
     assert all(isinstance(result, sm.CredentialError) for result in results)
+    assert all("ClientAuthenticationError: no login" in str(result) for result in results)
     assert credential.calls == 1
     assert len({id(result) for result in results}) == 50  # each caller its own error, the same cause
     assert {id(result.__cause__) for result in results if isinstance(result, BaseException)} == {id(credential.error)}
@@ -407,3 +408,32 @@ def test_a_credential_that_returns_an_awaitable_to_the_sync_client_is_a_configur
         pytest.raises(sm.ConfigurationError, match="needs AsyncSpeechToTextModels"),
     ):
         listing("sync", client("sync", server.url, Sneaky()))
+
+
+def test_a_fetch_cancelled_midway_hands_over_to_a_waiting_caller() -> None:
+    """The task fetching the token is cancelled while another waits for that fetch: the waiter fetches itself."""
+    calls: list[str] = []
+    release = asyncio.Event()
+
+    class Slow:
+        async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+            calls.append("fetch")
+            if len(calls) == 1:
+                await release.wait()  # the first fetch hangs until its task is cancelled
+            return AccessToken(f"secret-token-{len(calls)}", int(time.time()) + 3600)
+
+    auth = BearerTokenAuth(Slow())
+
+    async def go() -> str:
+        first = asyncio.create_task(auth._async_token())
+        await asyncio.sleep(0)
+        second = asyncio.create_task(auth._async_token())
+        await asyncio.sleep(0)
+        first.cancel()
+        token = await asyncio.wait_for(second, 5)
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        return token.value
+
+    assert asyncio.run(go()) == "secret-token-2"
+    assert calls == ["fetch", "fetch"]
