@@ -218,3 +218,27 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
     environment.update(env)
     command = [sys.executable, "-m", "speech_models", *args]
     return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=60, check=False)
+
+
+def test_the_overlay_calls_nothing_private_of_the_generated_package() -> None:
+    """The overlay depends on the generated package's public names only (its request builder is
+    ``request_kwargs``, emitted by templates/endpoint_module.py.jinja)."""
+    private = []
+    for path in (ROOT / "overlay" / "speech_models").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        generated = {
+            alias.asname or alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("speech_models_client")
+            for alias in node.names
+        }
+        private += [
+            f"{path.name}:{node.lineno} {node.value.id}.{node.attr}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in generated
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ]
+    assert private == []

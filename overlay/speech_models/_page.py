@@ -85,7 +85,7 @@ class ListQuery:
             if token is not None:
                 url = self.endpoint.resolve_link(token, self.api_version)
                 return self._settle(http.build_request("GET", url, headers=headers))
-            kwargs: dict[str, Any] = models_list_custom_models._get_kwargs(
+            kwargs: dict[str, Any] = models_list_custom_models.request_kwargs(
                 skip=self.skip, top=self.top, filter_=self.filter, api_version=self.api_version
             )
             return self._settle(http.build_request(**kwargs, headers=headers))

@@ -39,6 +39,23 @@ def _get_kwargs(
     return _kwargs
 
 
+def request_kwargs(
+    *,
+    skip: int | None = None,
+    top: int | None = None,
+    filter_: str | None = None,
+    api_version: str = "2025-10-15",
+) -> dict[str, Any]:
+    """The keyword arguments of ``httpx.Client.build_request`` for this operation (method, url, params, headers):
+    for a caller that builds and sends the request itself."""
+    return _get_kwargs(
+        skip=skip,
+        top=top,
+        filter_=filter_,
+        api_version=api_version,
+    )
+
+
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Error | PaginatedCustomModels | None:
