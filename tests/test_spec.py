@@ -56,7 +56,7 @@ def test_spec_is_a_valid_openapi_document(spec: dict[str, Any]) -> None:
 
 def test_spec_has_exactly_the_pages_schemas(spec: dict[str, Any], page: Page) -> None:
     assert set(spec["components"]["schemas"]) == set(page.objects) | set(page.enums)
-    assert len(spec["components"]["schemas"]) == 14
+    assert len(spec["components"]["schemas"]) == len(page.objects) + len(page.enums)  # no name is both
 
 
 def test_every_property_matches_the_page(spec: dict[str, Any], page: Page) -> None:
@@ -78,7 +78,7 @@ def test_every_property_matches_the_page(spec: dict[str, Any], page: Page) -> No
             shape = {key: actual[key] for key in SHAPE_KEYS if key in actual}
             assert shape == expected, where
             checked += 1
-    assert checked == 41
+    assert checked == sum(len(properties) for properties in page.objects.values())
 
 
 def test_every_enum_value_and_description_matches_the_page(spec: dict[str, Any], page: Page) -> None:
