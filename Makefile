@@ -38,10 +38,12 @@ emulator: $(STAMP)  ## serve the emulator on 127.0.0.1:$(PORT) until Ctrl-C
 	$(PY) -m speech_models_emulator --port $(PORT)
 
 # Only this package's files in $(DIST) are replaced: DIST may be a folder that holds other things.
-build: $(STAMP)  ## wheel and sdist into $(DIST)/ with the pinned build backend, checked by twine
+# Reproducible: every file's time is the last commit's (SOURCE_DATE_EPOCH), so two clones build the same bytes.
+build: $(STAMP)  ## wheel and sdist into $(DIST)/ with the pinned build backend, checked by twine; prints their sha256
 	rm -f $(DIST)/speech_models-*.whl $(DIST)/speech_models-*.tar.gz
-	$(PY) -m build --no-isolation --outdir $(DIST) .
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 315532800) $(PY) -m build --no-isolation --outdir $(DIST) .
 	$(BIN)/twine check --strict $(DIST)/speech_models-*.whl $(DIST)/speech_models-*.tar.gz
+	@cd $(DIST) && sha256sum speech_models-*.whl speech_models-*.tar.gz
 
 publish: $(STAMP)  ## upload $(DIST)/ to TWINE_REPOSITORY_URL as TWINE_USERNAME / TWINE_PASSWORD
 	$(PY) scripts/publish.py --check-only

@@ -4,6 +4,7 @@ emulator. The dependencies come from the wheelhouse `make venv` filled, so nothi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -161,3 +162,24 @@ with run_emulator(count=42) as emulator:
     assert Path(overlay_file).is_relative_to(venv)
     assert Path(emulator_file).is_relative_to(venv)
     assert count == "42"
+
+
+def test_two_clones_build_the_same_bytes(tmp_path: Path) -> None:
+    """What `make build` runs, in two fresh clones of this repository's last commit: identical wheel and sdist."""
+    hashes = []
+    for name in ("one", "two"):
+        clone = tmp_path / name
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        epoch = subprocess.run(
+            ["git", "-C", str(clone), "log", "-1", "--format=%ct"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dist = tmp_path / f"dist-{name}"
+        subprocess.run(
+            [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(clone)],
+            env={**os.environ, "SOURCE_DATE_EPOCH": epoch},
+            capture_output=True,
+            check=True,
+        )
+        hashes.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(dist.iterdir())})
+    assert len(hashes[0]) == 2
+    assert hashes[0] == hashes[1]
