@@ -128,8 +128,8 @@ def test_on_retry_is_told_of_each_retry_before_its_wait(kind: str, emulator: Run
 @KINDS
 def test_on_retry_hears_of_transport_errors(kind: str) -> None:
     events: list[sm.RetryEvent] = []
-    with ScriptedServer([stall(0.2), answer()]) as server:  # the first attempt times out mid-body
-        api = make(kind, server.url, "k", FakeClock(), retry_policy=sm.RetryPolicy(on_retry=events.append), timeout=0.1)
+    with ScriptedServer([stall(3.0), answer()]) as server:  # the first attempt times out mid-body
+        api = make(kind, server.url, "k", FakeClock(), retry_policy=sm.RetryPolicy(on_retry=events.append), timeout=1.0)
         assert len(pages(kind, api)) == 1
     assert len(events) == 1
     assert isinstance(events[0].error, httpx.ReadTimeout)
