@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import yaml
 from openapi_spec_validator import validate
@@ -48,6 +49,69 @@ def validate_spec(spec: Path) -> None:
     except OpenAPIValidationError as exc:
         path = "/".join(str(part) for part in exc.absolute_path) or "(root)"
         raise GenerationError(f"{spec}: invalid OpenAPI document at {path}: {exc.message}") from exc
+
+
+_REF = "#/components/schemas/"
+_INLINE_PART_KEYS = {"type", "properties", "required", "description", "title"}
+
+
+def flatten_all_of(document: dict[str, Any]) -> bool:
+    """Merge each component schema made of ``allOf`` parts (``$ref``s to object schemas, inline objects) and its
+    own ``properties`` into one object schema with every field of all of them, in place; return whether any was.
+
+    openapi-python-client 0.29.1 turns ``allOf: [{$ref: SharedModel}]`` beside sibling ``properties`` into the
+    referenced schema alone, dropping every sibling field without a word (Microsoft's description writes
+    ``CustomModel`` and ``BaseModel`` so). A part this cannot merge, or a field two parts define differently, is
+    refused with the schema's path.
+    """
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {}) or {}
+    merged: dict[str, dict[str, Any]] = {}
+
+    def resolve(name: str, trail: tuple[str, ...]) -> dict[str, Any]:
+        if name in merged:
+            return merged[name]
+        if name in trail:
+            raise GenerationError(f"components/schemas/{name}: its allOf refers back to itself")
+        if name not in schemas:
+            raise GenerationError(f"components/schemas/{trail[-1]}: allOf refers to {name}, which is not a schema")
+        schema = schemas[name]
+        merged[name] = merge(name, schema, (*trail, name)) if isinstance(schema, dict) and "allOf" in schema else schema
+        return merged[name]
+
+    def merge(name: str, schema: dict[str, Any], trail: tuple[str, ...]) -> dict[str, Any]:
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        own = {key: value for key, value in schema.items() if key != "allOf"}
+        parts = [*schema["allOf"], {"properties": own.get("properties", {}), "required": own.get("required", [])}]
+        for index, part in enumerate(parts):
+            where = f"components/schemas/{name}/allOf/{index}"
+            if isinstance(part, dict) and set(part) == {"$ref"} and str(part["$ref"]).startswith(_REF):
+                target = resolve(str(part["$ref"])[len(_REF) :], trail)
+            elif isinstance(part, dict) and set(part) <= _INLINE_PART_KEYS and part.get("type", "object") == "object":
+                target = part
+            else:
+                shown = sorted(part) if isinstance(part, dict) else type(part).__name__
+                raise GenerationError(f"{where}: an allOf part must be a $ref to an object schema or an inline "
+                                      f"object, not {shown}")  # fmt: skip
+            if target.get("type", "object") != "object":
+                raise GenerationError(f"{where}: an allOf part must be an object schema")
+            for field, definition in (target.get("properties") or {}).items():
+                if field in properties and properties[field] != definition:
+                    raise GenerationError(f"components/schemas/{name}: allOf parts define {field} differently")
+                properties[field] = definition
+            required += [field for field in target.get("required") or [] if field not in required]
+        result = {**own, "type": "object", "properties": properties}
+        if required:
+            result["required"] = required
+        return result
+
+    changed = False
+    for name in list(schemas):
+        flat = resolve(name, ())
+        if flat is not schemas[name]:
+            schemas[name] = flat
+            changed = True
+    return changed
 
 
 def generate_into(spec: Path, destination: Path) -> None:
@@ -104,7 +168,12 @@ def main(argv: list[str] | None = None) -> int:
         validate_spec(args.spec)
         with tempfile.TemporaryDirectory(prefix="speech-models-gen-") as tmp:
             fresh = Path(tmp) / PACKAGE
-            generate_into(args.spec.resolve(), fresh)
+            source = args.spec.resolve()
+            document = yaml.safe_load(source.read_text(encoding="utf-8"))
+            if flatten_all_of(document):  # the generator reads the merged schemas, the spec stays as written
+                source = Path(tmp) / "flattened.yaml"
+                source.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
+            generate_into(source, fresh)
             target: Path = args.output or TARGET
             swap_in(fresh, target)
     except GenerationError as exc:

@@ -4,9 +4,11 @@ never touches it."""
 from __future__ import annotations
 
 import filecmp
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -97,9 +99,9 @@ def test_invalid_spec_stops_before_touching_the_output(tmp_path: Path, mutation,
     [
         ({"type": "array", "items": {"type": "array", "items": {"type": "string"}}}, "EntityReference.grid: an array"),
         ({"oneOf": [{"type": "string"}, {"type": "integer"}]}, "EntityReference.grid: a union of several types"),
-        ({"type": "string", "format": "uuid"}, "EntityReference.grid: UuidProperty"),
+        ({"type": "string", "format": "date"}, "EntityReference.grid: DateProperty"),
     ],
-    ids=["array-of-arrays", "union", "uuid"],
+    ids=["array-of-arrays", "union", "date"],
 )
 def test_a_schema_shape_the_model_template_cannot_generate_stops_generation(
     tmp_path: Path, shape: dict[str, object], message: str
@@ -113,3 +115,87 @@ def test_a_schema_shape_the_model_template_cannot_generate_stops_generation(
     assert f"UNSUPPORTED SCHEMA SHAPE: {message}" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+SHAPES_CHECK = r"""
+import json, uuid
+from speech_models_client.errors import FieldValueError
+from speech_models_client.models import PaginatedThings, State, Thing
+
+document = {"values": [{
+    "displayName": "a", "locale": "en-US", "id": "13cfe2c4-5119-5865-9ec0-e0f5dedff3c8",
+    "self": "https://x.example/things/1", "createdDateTime": "2025-01-02T03:04:05.1234567Z",
+    "count32": 7, "count64": 9007199254740993, "ratio": 3, "ratio32": 0.5, "enabled": True, "state": "Busy",
+    "labels": {"k": "v"}, "locations": {"home": "https://x.example/"}, "links": {"l": {"href": "https://x/"}},
+    "anything": {"n": [1, {"deep": None}]}, "ids": ["13cfe2c4-5119-5865-9ec0-e0f5dedff3c8"],
+    "inner": {"code": "outer", "inner": {"code": "inner"}}, "zNewer": 1,
+}]}
+page = PaginatedThings.from_dict(json.loads(json.dumps(document)))
+thing = page.values[0]
+assert (thing.display_name, thing.locale) == ("a", "en-US")  # the shared model's fields, merged in
+assert thing.id == uuid.UUID("13cfe2c4-5119-5865-9ec0-e0f5dedff3c8")
+assert thing.created_date_time.microsecond == 123456
+assert (thing.count32, thing.count64, thing.ratio, thing.ratio32) == (7, 9007199254740993, 3.0, 0.5)
+assert isinstance(thing.ratio, float) and thing.enabled is True and thing.state is State.BUSY
+assert thing.labels.additional_properties == {"k": "v"}
+assert thing.locations.additional_properties == {"home": "https://x.example/"}
+assert thing.links.additional_properties["l"].href == "https://x/"
+assert thing.anything.additional_properties == {"n": [1, {"deep": None}]}
+assert thing.ids == [uuid.UUID("13cfe2c4-5119-5865-9ec0-e0f5dedff3c8")]
+assert thing.inner.inner.code == "inner"
+assert thing.additional_properties == {"zNewer": 1}
+assert json.dumps(page.to_dict()) == json.dumps(document)  # exactly as received: 3 stays 3
+empty = Thing.from_dict({"locale": "x", "id": None})
+assert empty.id is None and empty.count64 is None and empty.links is None and empty.inner is None
+for key, value, path in [("id", "not-a-uuid", "values[0].id"), ("count64", 1.5, "values[0].count64"),
+                         ("ratio", "3", "values[0].ratio"), ("ids", ["x"], "values[0].ids[0]"),
+                         ("links", {"l": 5}, "values[0].links.l"), ("inner", {"inner": 5}, "values[0].inner.inner")]:
+    bad = PaginatedThings.from_dict({"values": [{"locale": "x", key: value}]}).values[0]
+    try:
+        reads = {"links": lambda: bad.links.additional_properties, "inner": lambda: bad.inner.inner}
+        reads.get(key, lambda: getattr(bad, key))()
+    except FieldValueError as exc:
+        assert exc.path == path, (exc.path, path)
+    else:
+        raise AssertionError(f"{key}={value!r} was read without an error")
+built = Thing(locale="en-US", id=uuid.UUID(int=1), state=State.IDLE)
+assert built.to_dict() == {"locale": "en-US", "id": "00000000-0000-0000-0000-000000000001", "state": "Idle"}
+print("ok")
+"""
+
+
+def test_the_shapes_of_microsofts_description_generate_and_read(tmp_path: Path) -> None:
+    """allOf beside sibling properties (merged, not dropped), uuid, uri, int32/int64, double/float, readOnly,
+    x-ms-enum, maps of strings, uris, $refs and anything, and recursion: generated from tests/fixtures/shapes.yaml
+    and read back in a fresh interpreter (the package shadows the installed one there)."""
+    out = tmp_path / "speech_models_client"
+    result = _run_generate("--spec", str(ROOT / "tests" / "fixtures" / "shapes.yaml"), "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    check = subprocess.run(
+        [sys.executable, "-c", SHAPES_CHECK],
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize(
+    ("schemas", "message"),
+    [
+        ({"A": {"allOf": [{"$ref": "#/components/schemas/B"}]}, "B": {"allOf": [{"$ref": "#/components/schemas/A"}]}},
+         "refers back to itself"),
+        ({"A": {"allOf": [{"oneOf": [{"type": "string"}]}]}}, "components/schemas/A/allOf/0: an allOf part must be"),
+        ({"A": {"allOf": [{"$ref": "#/components/schemas/B"}], "properties": {"x": {"type": "integer"}}},
+          "B": {"type": "object", "properties": {"x": {"type": "string"}}}}, "allOf parts define x differently"),
+    ],
+)  # fmt: skip
+def test_an_all_of_that_cannot_be_merged_is_refused_with_its_path(
+    schemas: dict[str, Any], message: str, tmp_path: Path
+) -> None:
+    from scripts.generate import GenerationError, flatten_all_of
+
+    with pytest.raises(GenerationError, match=message):
+        flatten_all_of({"components": {"schemas": schemas}})

@@ -54,6 +54,7 @@ class Response(Generic[T]):
 # --- helpers of the dict-backed models -----------------------------------------------------------------------
 
 import datetime as _datetime
+import uuid as _uuid
 from enum import Enum as _Enum
 from typing import Any as _Any
 from typing import ClassVar, Self
@@ -97,6 +98,16 @@ def parse_datetime(value: object, model: _Any, key: str, index: int | None = Non
             if parsed.tzinfo is not None:
                 return parsed
     raise field_error(model, key, "an RFC 3339 date-time with an offset", value, index)
+
+
+def parse_uuid(value: object, model: _Any, key: str, index: int | None = None) -> _uuid.UUID:
+    """A UUID string (any of the forms ``uuid.UUID`` reads; ``to_dict`` keeps the string as received)."""
+    if isinstance(value, str):
+        try:
+            return _uuid.UUID(value)
+        except ValueError:
+            pass
+    raise field_error(model, key, "a UUID string", value, index)
 
 
 def format_datetime(value: _datetime.datetime) -> str:
