@@ -15,7 +15,7 @@ import speech_models as sm
 from speech_models_emulator import run_emulator
 from speech_models_emulator.server import RunningEmulator
 
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, SyncTraced, Traced
 from tests.loopback import ScriptedServer, answer, stall
 
 KINDS = pytest.mark.parametrize("kind", ["sync", "async"])
@@ -38,33 +38,13 @@ class Connects:
         self.count = 0
 
     def sync_transport(self) -> httpx.BaseTransport:
-        counter, inner = self, httpx.HTTPTransport()
-
-        class Counting(httpx.BaseTransport):
-            def handle_request(self, request: httpx.Request) -> httpx.Response:
-                request.extensions["trace"] = counter.trace
-                return inner.handle_request(request)
-
-            def close(self) -> None:
-                inner.close()
-
-        return Counting()
+        return SyncTraced(httpx.HTTPTransport(), self.trace)
 
     def async_transport(self) -> httpx.AsyncBaseTransport:
-        counter, inner = self, httpx.AsyncHTTPTransport()
-
         async def trace(name: str, info: dict[str, Any]) -> None:
-            counter.trace(name, info)
+            self.trace(name, info)
 
-        class Counting(httpx.AsyncBaseTransport):
-            async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-                request.extensions["trace"] = trace
-                return await inner.handle_async_request(request)
-
-            async def aclose(self) -> None:
-                await inner.aclose()
-
-        return Counting()
+        return Traced(httpx.AsyncHTTPTransport(), trace)
 
     def trace(self, name: str, info: dict[str, Any]) -> None:
         if name == "connection.connect_tcp.started":

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -18,6 +17,8 @@ import pytest
 import speech_models as sm
 from speech_models_emulator import run_emulator
 from speech_models_emulator.server import RunningEmulator
+
+from tests.fakes import Traced
 
 TRACE_EVENTS = [
     f"{step}.{edge}"
@@ -31,22 +32,6 @@ TRACE_EVENTS = [
     )
     for edge in ("started", "complete")
 ]
-Trace = Callable[[str, dict[str, Any]], Awaitable[None]]
-
-
-class Traced(httpx.AsyncBaseTransport):
-    """Hands every request to `wrapped` with httpcore's ``trace`` callback set (a public extension)."""
-
-    def __init__(self, wrapped: httpx.AsyncHTTPTransport, trace: Trace) -> None:
-        self.wrapped = wrapped
-        self._trace = trace
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        request.extensions["trace"] = self._trace
-        return await self.wrapped.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.wrapped.aclose()
 
 
 def busy_connections(transport: httpx.AsyncHTTPTransport | httpx.HTTPTransport) -> int:
@@ -159,15 +144,22 @@ def test_an_exception_in_the_callers_loop_strands_nothing(emulator: RunningEmula
 def test_a_call_cancelled_while_queued_for_a_slot_never_reaches_the_server() -> None:
     async def go(emulator: RunningEmulator) -> list[dict[str, Any]]:
         inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=1))
-        async with client(emulator.url, emulator.key, inner, pool=30.0) as api:
+        sent = asyncio.Event()
+
+        async def trace(name: str, info: dict[str, Any]) -> None:
+            if name == "http11.send_request_body.complete":
+                sent.set()
+
+        async with client(emulator.url, emulator.key, Traced(inner, trace), pool=30.0) as api:
 
             async def first_page() -> Any:
                 return await api.list_models(top=50).by_page().__anext__()
 
             holder = asyncio.create_task(first_page())
-            await asyncio.sleep(0.05)  # the holder's request is at the server (0.3 s of latency) and holds the slot
+            await sent.wait()  # the holder's request is at the server (0.3 s of latency) and holds the only slot
             queued = asyncio.create_task(first_page())
-            await asyncio.sleep(0.05)
+            for _ in range(20):  # let it reach the pool's queue (it cannot pass it while the holder waits)
+                await asyncio.sleep(0)
             queued.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await queued

@@ -10,12 +10,13 @@ The credential shapes are protocols of our own, so the base install needs no azu
 from __future__ import annotations
 
 import base64
+import contextlib
 import inspect
 import os
 import re
 import threading
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -253,67 +254,60 @@ class BearerTokenAuth(httpx.Auth):
             raise self._failed(flight.error) from flight.error
         return flight.token
 
+    @contextlib.contextmanager
+    def _landing(self, flight: _Flight, passthrough: tuple[type[Exception], ...] = ()) -> Iterator[list[Any]]:
+        """Around our fetch: the body appends what the credential returned; whatever happens, the outcome lands on
+        `flight` for its waiters (an interruption lands nothing: they look again)."""
+        fetched: list[Any] = []
+        try:
+            yield fetched
+        except passthrough:
+            self._land(flight)
+            raise
+        except Exception as exc:
+            self._land(flight, error=exc)
+            raise  # not reached: _land raised
+        except BaseException:
+            self._land(flight)
+            raise
+        self._land(flight, access=fetched[0])
+
     def _sync_token(self, stale: int | None = None, claims: str | None = None) -> _Token:
-        if claims is None:
-            token = self._fresh(stale)  # the common case needs no lock
-            if token is not None:
-                return token
-        while True:
+        token = None if claims is not None else self._fresh(stale)  # the common case needs no lock
+        while token is None:
             token, flight, flying = self._join(stale, claims, is_async=False)
             if token is not None:
-                return token
+                break
             if flying:
-                try:
+                with self._landing(flight, passthrough=(ConfigurationError,)) as fetched:
                     access = self._request(claims)
                     if isinstance(access, Awaitable):
                         if inspect.iscoroutine(access):
                             access.close()
                         raise ConfigurationError("an async token credential needs AsyncSpeechToTextModels")
-                except ConfigurationError:
-                    self._land(flight)
-                    raise
-                except Exception as exc:
-                    self._land(flight, error=exc)
-                    raise  # not reached: _land raised
-                except BaseException:
-                    self._land(flight)
-                    raise
-                self._land(flight, access=access)
+                    fetched.append(access)
             else:
                 flight.thread_done.wait()
-            landed = self._shared(flight)
-            if landed is not None:
-                return landed
-            stale, claims = None, None  # the fetch was interrupted (KeyboardInterrupt, cancellation): look again
+            token = self._shared(flight)
+            stale, claims = None, None  # if the fetch was interrupted (KeyboardInterrupt, cancellation): look again
+        return token
 
     async def _async_token(self, stale: int | None = None, claims: str | None = None) -> _Token:
-        if claims is None:
-            token = self._fresh(stale)  # the common case needs no lock
-            if token is not None:
-                return token
-        while True:
+        token = None if claims is not None else self._fresh(stale)
+        while token is None:
             token, flight, flying = self._join(stale, claims, is_async=True)
             if token is not None:
-                return token
+                break
             if flying:
-                try:
+                with self._landing(flight) as fetched:
                     access = self._request(claims)
-                    if isinstance(access, Awaitable):
-                        access = await access
-                except Exception as exc:
-                    self._land(flight, error=exc)
-                    raise  # not reached: _land raised
-                except BaseException:
-                    self._land(flight)
-                    raise
-                self._land(flight, access=access)
+                    fetched.append(await access if isinstance(access, Awaitable) else access)
             else:
                 assert flight.task_done is not None
                 await flight.task_done.wait()
-            landed = self._shared(flight)
-            if landed is not None:
-                return landed
+            token = self._shared(flight)
             stale, claims = None, None
+        return token
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         token = self._sync_token()

@@ -9,7 +9,7 @@ import time
 import urllib.request
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import anyio
 import httpx
@@ -64,6 +64,7 @@ class _Base:
         retry_policy: RetryPolicy | None,
         is_async: bool,
         now: Callable[[], float],
+        tracing: bool,
     ) -> None:
         self._endpoint = Endpoint(endpoint)
         self._auth = auth_for(key, credential, is_async=is_async, host=self._endpoint.url.host, now=now)
@@ -71,6 +72,7 @@ class _Base:
             raise ConfigurationError("api_version must be a non-empty string")
         self.api_version = api_version
         self._is_async = is_async
+        self._tracing = tracing
         self.retry_policy = _policy(retry_policy, is_async)
         self._timeout, self._attempt_timeout = _timeouts(timeout)
 
@@ -114,6 +116,25 @@ class _Base:
             call = CallSettings(http_timeout, attempt_timeout, _policy(retry_policy, self._is_async)
                                 if retry_policy is not None else self.retry_policy)  # fmt: skip
         return ListQuery(self._endpoint, self.api_version, filter, top, skip, call)
+
+    def _retry_args(self, clock: Callable[[], float], now: Callable[[], float]) -> dict[str, Any]:
+        """The retry transport's arguments but the wrapped transport and the sleep (sync or async)."""
+        return {
+            "policy": self.retry_policy,
+            "attempt_timeout": self._attempt_timeout,
+            "clock": clock,
+            "now": now,
+            "tracing": self._tracing,
+        }
+
+    def _http_args(self) -> dict[str, Any]:
+        """The httpx client's arguments but its transport."""
+        return {
+            "base_url": str(self._endpoint.url),
+            "auth": self._auth,
+            "headers": {"User-Agent": USER_AGENT},
+            "timeout": self._timeout,
+        }
 
     @property
     def endpoint(self) -> str:
@@ -180,26 +201,13 @@ class SpeechToTextModels(_Base):
         now: Callable[[], float] = time.time,
         tracing: bool = True,
     ) -> None:
-        super().__init__(endpoint, key, credential, api_version, timeout, retry_policy, is_async=False, now=now)
+        super().__init__(
+            endpoint, key, credential, api_version, timeout, retry_policy, is_async=False, now=now, tracing=tracing
+        )
         self._sleep = sleep
         wrapped = transport or httpx.HTTPTransport(proxy=self._proxy())
-        retrying = RetryTransport(
-            wrapped,
-            policy=self.retry_policy,
-            attempt_timeout=self._attempt_timeout,
-            sleep=sleep,
-            clock=clock,
-            now=now,
-            tracing=tracing,
-        )
-        self._tracing = tracing
-        self._http = httpx.Client(
-            base_url=str(self._endpoint.url),
-            auth=self._auth,
-            headers={"User-Agent": USER_AGENT},
-            timeout=self._timeout,
-            transport=retrying,
-        )
+        retrying = RetryTransport(wrapped, sleep=sleep, **self._retry_args(clock, now))
+        self._http = httpx.Client(transport=retrying, **self._http_args())
         self.generated_client = self._generated().set_httpx_client(self._http)
         """The generated ``AuthenticatedClient`` on this client's connection (key and retries; the generated
         functions return their own ``Response`` for every status)."""
@@ -285,26 +293,13 @@ class AsyncSpeechToTextModels(_Base):
         now: Callable[[], float] = time.time,
         tracing: bool = True,
     ) -> None:
-        super().__init__(endpoint, key, credential, api_version, timeout, retry_policy, is_async=True, now=now)
+        super().__init__(
+            endpoint, key, credential, api_version, timeout, retry_policy, is_async=True, now=now, tracing=tracing
+        )
         self._sleep = sleep
         wrapped = transport or httpx.AsyncHTTPTransport(proxy=self._proxy())
-        retrying = AsyncRetryTransport(
-            wrapped,
-            policy=self.retry_policy,
-            attempt_timeout=self._attempt_timeout,
-            sleep=sleep,
-            clock=clock,
-            now=now,
-            tracing=tracing,
-        )
-        self._tracing = tracing
-        self._http = httpx.AsyncClient(
-            base_url=str(self._endpoint.url),
-            auth=self._auth,
-            headers={"User-Agent": USER_AGENT},
-            timeout=self._timeout,
-            transport=retrying,
-        )
+        retrying = AsyncRetryTransport(wrapped, sleep=sleep, **self._retry_args(clock, now))
+        self._http = httpx.AsyncClient(transport=retrying, **self._http_args())
         self.generated_client = self._generated().set_async_httpx_client(self._http)
         """The generated ``AuthenticatedClient`` on this client's connection (key and retries)."""
 

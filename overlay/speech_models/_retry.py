@@ -191,7 +191,6 @@ class _Call:
         self.retry = 0
         self.gave_up: str | None = None
         self.event: RetryEvent | None = None  # the retry about to be waited for, for on_retry
-        self._log = {"client_request_id": request.headers.get(CLIENT_REQUEST_ID_HEADER), "http_method": request.method}
 
     def _elapsed(self) -> float:
         return self._retrier.clock() - self.started
@@ -205,11 +204,21 @@ class _Call:
             seconds = left if seconds is None else min(seconds, left)
         budget = _Budget(self._retrier.clock, seconds)
         budget.limit(self.request, self.timeouts)
-        _LOGGER.debug(
-            "%s %s (attempt %d)", self.request.method, self.request.url, self.retry + 1,
-            extra={**self._log, "attempt": self.retry + 1},
-        )  # fmt: skip
+        self._debug("%s %s (attempt %d)", self.request.method, self.request.url, self.retry + 1)
         return budget
+
+    def _debug(self, message: str, *args: object, **fields: object) -> None:
+        """A debug line with the call's fields in ``extra`` (for JSON log handlers); nothing is built unless the
+        logger takes debug lines, since this runs on every attempt."""
+        if _LOGGER.isEnabledFor(logging.DEBUG):
+            request = self.request
+            extra = {
+                "client_request_id": request.headers.get(CLIENT_REQUEST_ID_HEADER),
+                "http_method": request.method,
+                "attempt": self.retry + 1,
+                **fields,
+            }
+            _LOGGER.debug(message, *args, extra=extra)
 
     def delay_after_response(self, response: httpx.Response) -> float | None:
         """Seconds to wait before retrying after `response`, or ``None`` to return it to the caller."""
@@ -219,9 +228,9 @@ class _Call:
         hint = retry_after_hint(response.headers, self._retrier.now())
         if hint is not None and hint[0] > policy.max_wait:
             self.gave_up = f"the service asked to wait {hint[0]:g}s, over max_wait {policy.max_wait:g}s"
-            _LOGGER.debug(
+            self._debug(
                 "not retrying %s %s: %s (%s)", request.method, request.url, self.gave_up, hint[1],
-                extra={**self._log, "attempt": self.retry + 1, "status_code": response.status_code},
+                status_code=response.status_code,
             )  # fmt: skip
             return None
         delay, source = hint if hint is not None else (policy.backoff(self.retry, self._retrier.rng), "backoff")
@@ -247,16 +256,16 @@ class _Call:
         elif policy.deadline is not None and self._elapsed() + delay >= policy.deadline:
             self.gave_up = f"a {delay:.3f}s wait would pass the {policy.deadline:g}s deadline"
         status = None if response is None else response.status_code
-        extra = {**self._log, "attempt": self.retry + 1, "status_code": status, "reason": reason}
         if self.gave_up is not None:
-            _LOGGER.debug(
-                "giving up %s %s: %s (%s)", request.method, request.url, self.gave_up, reason, extra=extra
+            self._debug(
+                "giving up %s %s: %s (%s)", request.method, request.url, self.gave_up, reason,
+                status_code=status, reason=reason,
             )  # fmt: skip
             return None
-        _LOGGER.debug(
+        self._debug(
             "retrying %s %s in %.3fs (retry %d of %d): %s",
             request.method, request.url, delay, self.retry + 1, policy.max_retries, reason,
-            extra={**extra, "wait": delay},
+            status_code=status, reason=reason, wait=delay,
         )  # fmt: skip
         self.retry += 1
         if policy.on_retry is not None:
