@@ -78,7 +78,8 @@ def overlay_sync(url: str, tracing: bool = True) -> int:
     import speech_models as sm
 
     count = 0
-    with sm.SpeechToTextModels(url, KEY, tracing=tracing) as client:
+    options: dict[str, Any] = {} if tracing else {"tracing": False}  # an SDK from before (BEFORE=...) has no flag
+    with sm.SpeechToTextModels(url, KEY, **options) as client:
         for model in client.list_models(top=PAGE):
             _ = (model.display_name, model.status, model.created_date_time)
             count += 1
