@@ -16,7 +16,7 @@ def _restore(cls: type[SpeechModelsError], args: tuple[Any, ...], fields: dict[s
 def _picklable(value: Any) -> Any:
     try:
         pickle.dumps(value)
-    except Exception:  # noqa: BLE001 - whatever a field's own pickling raises, the error still crosses
+    except Exception:  # whatever a field's own pickling raises, the error still crosses
         return None
     return value
 
@@ -71,7 +71,8 @@ class FieldValueError(InvalidResponseError, TypeError):
 
 
 class UnexpectedStatus(SpeechModelsError):
-    """Raised by api functions when the response status an undocumented status and Client.raise_on_unexpected_status is True"""
+    """Raised by api functions when the response status is an undocumented one and
+    Client.raise_on_unexpected_status is True"""
 
     def __init__(self, status_code: int, content: bytes):
         self.status_code = status_code

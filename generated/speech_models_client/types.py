@@ -1,10 +1,16 @@
 """Contains some shared types for properties"""
 
+import datetime as _datetime
+import uuid as _uuid
 from collections.abc import Mapping, MutableMapping
+from enum import Enum as _Enum
 from http import HTTPStatus
-from typing import IO, BinaryIO, Generic, Literal, TypeVar
+from typing import IO, BinaryIO, ClassVar, Generic, Literal, Self, TypeVar
+from typing import Any as _Any
 
 from attrs import define
+
+from .errors import FieldValueError
 
 
 class Unset:
@@ -52,14 +58,6 @@ class Response(Generic[T]):
 
 
 # --- helpers of the dict-backed models -----------------------------------------------------------------------
-
-import datetime as _datetime
-import uuid as _uuid
-from enum import Enum as _Enum
-from typing import Any as _Any
-from typing import ClassVar, Self
-
-from .errors import FieldValueError
 
 MISSING: _Any = object()
 """The cache's marker for "not parsed yet" (``None`` is a parsed value)."""
@@ -278,9 +276,9 @@ __all__ = [
     "UNSET",
     "File",
     "FileTypes",
+    "JsonModel",
     "RequestFiles",
     "Response",
-    "JsonModel",
     "Unset",
     "check_bool",
     "check_float",
@@ -294,6 +292,7 @@ __all__ = [
     "json_path",
     "parse_datetime",
     "parse_enum",
+    "parse_uuid",
     "short_repr",
     "wrap_items",
 ]
