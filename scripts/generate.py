@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -27,9 +26,6 @@ CONFIG = ROOT / "generator-config.yml"
 TEMPLATES = ROOT / "templates"
 PACKAGE = "speech_models_client"
 TARGET = ROOT / "generated" / PACKAGE
-
-
-_UNSUPPORTED = re.compile(r"KeyError: '(UNSUPPORTED SCHEMA SHAPE: [^']*)'")
 
 
 class GenerationError(Exception):
@@ -114,6 +110,105 @@ def flatten_all_of(document: dict[str, Any]) -> bool:
     return changed
 
 
+# What the model template (templates/model.py.jinja) reads. Anything else is refused before the generator runs: the
+# generator would drop it, alias it to another type or emit code the template cannot make correct.
+_STRING_FORMATS_REFUSED = {
+    "date": "a date without a time (the template reads date-times only)",
+    "binary": "binary content (a file upload, not JSON)",
+    "byte": "base64 content (it would read as its text, not its bytes)",
+}
+_REF_SIBLINGS = {"$ref", "description", "title", "readOnly", "nullable", "default", "example"}
+
+
+def find_unsupported(document: dict[str, Any]) -> list[str]:
+    """Every schema shape in `document` (after `flatten_all_of`) that the templates cannot generate exactly, as
+    "path: shape" lines; the paths are JSON pointers into the document as the generator reads it."""
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {}) or {}
+    found: list[str] = []
+
+    def target(schema: Any) -> Any:
+        seen: set[str] = set()
+        while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and schema["$ref"] not in seen:
+            seen.add(schema["$ref"])
+            schema = schemas.get(schema["$ref"][len(_REF) :], {}) if schema["$ref"].startswith(_REF) else {}
+        return schema
+
+    def one_of_null(schema: dict[str, Any], key: str) -> Any:
+        """The one alternative of a oneOf/anyOf beside `{type: null}`, or None when there are several."""
+        options = [option for option in schema[key] if option != {"type": "null"}]
+        return options[0] if len(options) == 1 else None
+
+    def check(schema: Any, path: str, *, item: bool = False) -> None:
+        if not isinstance(schema, dict):
+            found.append(f"{path}: a schema must be an object, not {type(schema).__name__}")
+            return
+        if "$ref" in schema:
+            if not str(schema["$ref"]).startswith(_REF):
+                found.append(f"{path}: a $ref outside components/schemas ({schema['$ref']})")
+            elif set(schema) - _REF_SIBLINGS:
+                found.append(f"{path}: a $ref beside {sorted(set(schema) - _REF_SIBLINGS)} (ignored by the generator)")
+            if item and target(schema).get("type") == "array":
+                found.append(f"{path}: an array of arrays")
+            return
+        for key, shape in (("not", "a negated schema (not)"), ("discriminator", "polymorphism (discriminator)")):
+            if key in schema:
+                found.append(f"{path}: {shape}")
+        for key in ("oneOf", "anyOf"):
+            if key in schema:
+                single = one_of_null(schema, key) if isinstance(schema[key], list) else None
+                if single is None:
+                    found.append(f"{path}: a union of several types ({key})")
+                else:
+                    check(single, f"{path}/{key}/0", item=item)
+        if "allOf" in schema:
+            parts = schema["allOf"]
+            if not (isinstance(parts, list) and len(parts) == 1 and isinstance(parts[0], dict)
+                    and set(parts[0]) == {"$ref"} and set(schema) <= _REF_SIBLINGS | {"allOf", "type"}):  # fmt: skip
+                found.append(f"{path}: an inline allOf (only one $ref, or a component schema's allOf, is merged)")
+        kind = schema.get("type")
+        if "enum" in schema and not all(isinstance(value, str) for value in schema["enum"] if value is not None):
+            found.append(f"{path}: an enum of values that are not all strings")
+        if kind == "string" and schema.get("format") in _STRING_FORMATS_REFUSED:
+            found.append(f"{path}: format {schema['format']}, {_STRING_FORMATS_REFUSED[schema['format']]}")
+        elif kind == "array":
+            items = schema.get("items")
+            if not items:
+                found.append(f"{path}: an array of anything (items: {{}})")
+            elif isinstance(target(items), dict) and target(items).get("type") == "array" and "$ref" not in items:
+                found.append(f"{path}/items: an array of arrays")
+            else:
+                check(items, f"{path}/items", item=True)
+        elif kind == "object" or "properties" in schema or "additionalProperties" in schema:
+            for name, definition in (schema.get("properties") or {}).items():
+                check(definition, f"{path}/properties/{name}")
+            extra = schema.get("additionalProperties")
+            if isinstance(extra, dict) and extra:
+                if target(extra).get("type") == "array":
+                    found.append(f"{path}/additionalProperties: a map of arrays")
+                else:
+                    check(extra, f"{path}/additionalProperties", item=True)
+        elif item and not kind and not schema.get("enum") and not any(key in schema for key in ("oneOf", "anyOf")):
+            found.append(f"{path}: an array or map item of any type (a {{}} schema)")
+
+    for name, schema in schemas.items():
+        check(schema, f"components/schemas/{name}")
+    for route, item in (document.get("paths") or {}).items():
+        for method, operation in item.items() if isinstance(item, dict) else ():
+            if not isinstance(operation, dict):
+                continue
+            where = f"paths/{route}/{method}"
+            for index, parameter in enumerate(operation.get("parameters") or []):
+                if isinstance(parameter, dict) and "schema" in parameter:
+                    check(parameter["schema"], f"{where}/parameters/{index}/schema")
+            bodies = [("requestBody", operation.get("requestBody") or {})]
+            bodies += [(f"responses/{code}", response) for code, response in (operation.get("responses") or {}).items()]
+            for label, body in bodies:
+                for media, content in ((body.get("content") or {}) if isinstance(body, dict) else {}).items():
+                    if isinstance(content, dict) and "schema" in content:
+                        check(content["schema"], f"{where}/{label}/content/{media}/schema")
+    return found
+
+
 def generate_into(spec: Path, destination: Path) -> None:
     """Run the pinned generator (and its pinned ruff post hooks) so that `destination` becomes the package."""
     bin_dir = Path(sys.executable).parent
@@ -121,8 +216,7 @@ def generate_into(spec: Path, destination: Path) -> None:
     if not generator.exists() or not (bin_dir / "ruff").exists():
         raise GenerationError(f"openapi-python-client and ruff must be installed beside {sys.executable}")
     # The post hooks call `ruff` from PATH: put the environment's own first so the pinned version formats.
-    # COLUMNS: the generator's traceback printer must not wrap the template's refusal across lines.
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "COLUMNS": "2000"}
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     command = [
         str(generator), "generate",
         "--path", str(spec),
@@ -134,9 +228,8 @@ def generate_into(spec: Path, destination: Path) -> None:
     ]  # fmt: skip
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     output = result.stdout + result.stderr
-    refused = _UNSUPPORTED.search(output)
-    if refused:  # templates/model.py.jinja stops at a schema shape it cannot generate correct code for
-        raise GenerationError(f"{spec}: {refused.group(1).rstrip()}")
+    if "UNSUPPORTED SCHEMA SHAPE" in output:  # the model template's own guard: find_unsupported missed a shape
+        raise GenerationError(f"templates/model.py.jinja refused a shape that find_unsupported let through:\n{output}")
     if result.returncode != 0 or not (destination / "__init__.py").exists():
         raise GenerationError(f"openapi-python-client failed:\n{output}")
     # PEP 561 marker: the generator writes it only with project metadata, which we do not generate.
@@ -170,7 +263,14 @@ def main(argv: list[str] | None = None) -> int:
             fresh = Path(tmp) / PACKAGE
             source = args.spec.resolve()
             document = yaml.safe_load(source.read_text(encoding="utf-8"))
-            if flatten_all_of(document):  # the generator reads the merged schemas, the spec stays as written
+            flattened = flatten_all_of(document)
+            refused = find_unsupported(document)
+            if refused:
+                raise GenerationError(
+                    f"{args.spec}: {len(refused)} schema shape(s) the templates cannot generate exactly:\n  "
+                    + "\n  ".join(refused)
+                )
+            if flattened:  # the generator reads the merged schemas, the spec stays as written
                 source = Path(tmp) / "flattened.yaml"
                 source.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
             generate_into(source, fresh)
