@@ -4,7 +4,6 @@ never touches it."""
 from __future__ import annotations
 
 import filecmp
-import importlib.util
 import os
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, SPEC_PATH
+from tests.generation import generate_script
 
 GENERATED = ROOT / "generated" / "speech_models_client"
 SCRIPT = ROOT / "scripts" / "generate.py"
@@ -131,22 +131,13 @@ def test_a_schema_shape_the_templates_cannot_generate_is_refused_before_the_gene
     assert not (tmp_path / "out").exists()
 
 
-def _generate_module() -> Any:
-    loader = importlib.util.spec_from_file_location("generate", SCRIPT)
-    assert loader is not None
-    assert loader.loader is not None
-    module: Any = importlib.util.module_from_spec(loader)
-    loader.loader.exec_module(module)
-    return module
-
-
 def test_the_model_templates_own_guard_stops_a_shape_the_walk_let_through(tmp_path: Path) -> None:
     """Behind the walk, templates/model.py.jinja still refuses rather than emitting wrong code."""
     spec = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
     spec["components"]["schemas"]["EntityReference"]["properties"]["grid"] = {"type": "string", "format": "date"}
     unsupported = tmp_path / "unsupported.yaml"
     unsupported.write_text(yaml.safe_dump(spec), encoding="utf-8")
-    generate = _generate_module()
+    generate = generate_script()
     with pytest.raises(generate.GenerationError, match=r"model\.py\.jinja refused a shape that find_unsupported let"):
         generate.generate_into(unsupported, tmp_path / "out")
 
@@ -229,6 +220,6 @@ def test_the_shapes_of_microsofts_description_generate_and_read(tmp_path: Path) 
 def test_an_all_of_that_cannot_be_merged_is_refused_with_its_path(
     schemas: dict[str, Any], message: str, tmp_path: Path
 ) -> None:
-    generate = _generate_module()
+    generate = generate_script()
     with pytest.raises(generate.GenerationError, match=message):
         generate.flatten_all_of({"components": {"schemas": schemas}})

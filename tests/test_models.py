@@ -15,7 +15,6 @@ import pytest
 import speech_models_client.models as generated_models
 import yaml
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from speech_models import FieldValueError, InvalidResponseError, SpeechModelsError
 from speech_models_client.models import (
     CustomModel,
@@ -33,6 +32,7 @@ from speech_models_client.models import (
 )
 
 from tests.conftest import SPEC_PATH
+from tests.json_documents import json_strategy, read_everything
 from tests.reference_page import read_page
 
 SAMPLE: dict[str, Any] = read_page().sample_response  # type: ignore[assignment]
@@ -338,67 +338,15 @@ def test_models_built_by_keyword_serialize_as_the_service_would() -> None:
 # --- 1,000 documents drawn from the spec's schemas --------------------------------------------------------------
 
 
-def _strategy(schema: dict[str, Any], schemas: dict[str, Any], depth: int = 0) -> st.SearchStrategy[Any]:
-    """JSON values for an OpenAPI 3.0 schema of this spec: every field may be absent or null; date-times include
-    7-digit fractions and -00:00; enums include values newer than the spec; objects get unlisted fields."""
-    if "$ref" in schema:
-        target = schemas[schema["$ref"].rsplit("/", 1)[1]]
-        if depth > 4 and "enum" not in target:
-            return st.just({})
-        return _strategy(target, schemas, depth + 1)
-    kind = schema.get("type")
-    if "enum" in schema:
-        return st.sampled_from(schema["enum"]) | st.sampled_from(["FutureValue", "Paused"])
-    if kind == "string" and schema.get("format") == "date-time":
-        stamp = st.datetimes(min_value=datetime.datetime(1970, 1, 1), max_value=datetime.datetime(2100, 1, 1)).map(
-            lambda d: d.strftime("%Y-%m-%dT%H:%M:%S")
-        )
-        fraction = st.sampled_from(["", ".5", ".123", ".1234567", ".0000001"])
-        offset = st.sampled_from(["Z", "-00:00", "+00:00", "+05:30", "-08:00"])
-        return st.tuples(stamp, fraction, offset).map("".join)
-    if kind == "string":
-        return st.text(max_size=12)
-    if kind == "integer":
-        return st.integers(-(2**31), 2**31 - 1)
-    if kind == "boolean":
-        return st.booleans()
-    if kind == "array":
-        return st.lists(_strategy(schema["items"], schemas, depth + 1), max_size=3)
-    if kind == "object" or "properties" in schema:
-        fields = {
-            key: st.none() | _strategy(sub, schemas, depth + 1) for key, sub in schema.get("properties", {}).items()
-        }
-        extra = schema.get("additionalProperties")
-        extras: st.SearchStrategy[dict[str, Any]] = st.just({})
-        if isinstance(extra, dict):
-            extras = st.dictionaries(st.text(min_size=1, max_size=5), _strategy(extra, schemas, depth + 1), max_size=2)
-        elif extra is not False:
-            extras = st.dictionaries(st.sampled_from(["zNewer", "zLater"]), st.integers() | st.text(max_size=3))
-        return st.tuples(st.fixed_dictionaries({}, optional=fields), extras).map(
-            lambda pair: {**pair[0], **{k: v for k, v in pair[1].items() if k not in pair[0]}}
-        )
-    return st.none() | st.integers() | st.text(max_size=5)
-
-
-def _read_everything(model: Any) -> None:
-    """Read every field, recursing into models and arrays of models."""
-    for _, name in model._FIELDS:
-        value = getattr(model, name)
-        for item in value if isinstance(value, list) else [value]:
-            if hasattr(item, "_FIELDS"):
-                _read_everything(item)
-    _ = model.additional_properties
-
-
 _SCHEMAS = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))["components"]["schemas"]
 
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(document=_strategy(_SCHEMAS["PaginatedCustomModels"], _SCHEMAS))
+@given(document=json_strategy(_SCHEMAS["PaginatedCustomModels"], _SCHEMAS))
 def test_documents_drawn_from_the_spec_round_trip_and_read(document: dict[str, Any]) -> None:
     original = json.dumps(document)
     page = PaginatedCustomModels.from_dict(document)
-    _read_everything(page)
+    read_everything(page)
     assert json.dumps(page.to_dict()) == original
     assert pickle.loads(pickle.dumps(page)) == page
 
