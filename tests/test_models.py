@@ -364,3 +364,28 @@ def test_no_public_signature_or_field_of_the_generated_client_shows_unset() -> N
         assert "Unset" not in str(inspect.signature(cls)), cls.__name__
         for _, attribute in cls._FIELDS:
             assert "Unset" not in str(inspect.signature(getattr(cls, attribute).fget)), (cls.__name__, attribute)
+
+
+def test_a_page_and_its_models_hold_no_reference_cycle() -> None:
+    """Models know where they sit (for the paths in errors) without holding their parent: a page read field by
+    field, nested models and arrays included, is freed by reference counting alone, not left to the collector."""
+    import gc
+
+    document = copy.deepcopy(SAMPLE)
+    gc.collect()
+    gc.disable()
+    try:
+        page = PaginatedCustomModels.from_dict(document)
+        read_everything(page)
+        assert page.values is not None
+        assert page.values[1].properties is not None
+        assert page.values[1].properties.features is not None
+        del page
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+    bad = copy.deepcopy(SAMPLE)
+    bad["values"][1]["properties"]["features"]["supportsEndpoints"] = "yes"
+    features = PaginatedCustomModels.from_dict(bad).values[1].properties.features  # type: ignore[index,union-attr]
+    with pytest.raises(FieldValueError, match=r"values\[1\]\.properties\.features\.supportsEndpoints"):
+        _ = features.supports_endpoints  # type: ignore[union-attr]

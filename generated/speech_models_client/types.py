@@ -68,11 +68,12 @@ E = TypeVar("E", bound=_Enum)
 def json_path(model: _Any, key: str | int | None = None) -> str:
     """Where `key` of `model` sits in the JSON the outermost model was parsed from: ``values[3].properties``."""
     parts: list[str | int] = [] if key is None else [key]
-    while model._parent is not None:
-        if model._index is not None:
-            parts.append(model._index)
-        parts.append(model._field)
-        model = model._parent
+    where = model._where
+    while where is not None:
+        where, field, index = where
+        if index is not None:
+            parts.append(index)
+        parts.append(field)
     text = ""
     for part in reversed(parts):
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
@@ -85,11 +86,14 @@ def field_error(model: _Any, key: str | int, expected: str, found: object, index
     return FieldValueError(type(model).__name__, path, expected, found)
 
 
+fromisoformat = _datetime.datetime.fromisoformat
+
+
 def parse_datetime(value: object, model: _Any, key: str, index: int | None = None) -> _datetime.datetime:
     """An RFC 3339 date-time with its offset; fractions beyond microseconds (the service sends 7 digits) are cut."""
     if isinstance(value, str):
         try:
-            parsed = _datetime.datetime.fromisoformat(value)
+            parsed = fromisoformat(value)
         except ValueError:
             pass
         else:
@@ -170,28 +174,30 @@ def copy_json(value: _Any) -> _Any:
 _new = object.__new__
 
 
+Where = tuple["Where | None", str, int | None]
+"""Where a model sits in the JSON it was read from: (where its parent sits, the field, the index in an array).
+A chain of tuples, not a reference to the parent model: a page and its models hold no cycle, so they are freed as
+soon as the caller lets go of them, without the garbage collector."""
+
+
 class JsonModel:
     """What every dict-backed model shares: the JSON object it wraps, the cache of parsed fields, where it sits in
     the JSON it was parsed from, and equality, repr, pickling and the mapping interface of unlisted fields."""
 
-    __slots__ = ("_cache", "_data", "_field", "_index", "_parent")
+    __slots__ = ("_cache", "_data", "_where")
     _FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
     _KNOWN: ClassVar[frozenset[str]] = frozenset()
 
     _data: dict[str, _Any]
     _cache: dict[str, _Any] | None  # made when a parsed value is first cached
-    _parent: "JsonModel | None"  # the model this one was read from (for the JSON path in errors), its field, index
-    _field: str
-    _index: int | None
+    _where: Where | None  # None: the outermost model
 
     @classmethod
     def _wrap(cls, data: dict[str, _Any], parent: "JsonModel | None", field: str, index: int | None) -> Self:
         self = _new(cls)
         self._data = data
         self._cache = None
-        self._parent = parent
-        self._field = field
-        self._index = index
+        self._where = None if parent is None else (parent._where, field, index)
         return self
 
     @classmethod
@@ -248,15 +254,14 @@ def wrap_items(cls: type[M], value: object, parent: JsonModel, field: str) -> li
     with the wrapping inlined: a page's items are the one place where a call per item shows."""
     out: list[M] = []
     append = out.append
+    outer = parent._where
     for index, item in enumerate(expect_list(value, parent, field)):
         if item.__class__ is not dict:
             item = expect_object(item, parent, field, index)
         model = _new(cls)
         model._data = item
         model._cache = None
-        model._parent = parent
-        model._field = field
-        model._index = index
+        model._where = (outer, field, index)
         append(model)
     return out
 
@@ -289,6 +294,7 @@ __all__ = [
     "expect_object",
     "field_error",
     "format_datetime",
+    "fromisoformat",
     "json_path",
     "parse_datetime",
     "parse_enum",

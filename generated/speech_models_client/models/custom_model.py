@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from ..models.status import Status
 from ..types import (
@@ -12,6 +12,7 @@ from ..types import (
     expect_object,
     field_error,
     format_datetime,
+    fromisoformat,
     parse_datetime,
     parse_enum,
     wrap_items,
@@ -114,9 +115,7 @@ class CustomModel(JsonModel):
                 data[key] = copy_json(value)
         self._data = data
         self._cache = None
-        self._parent = None
-        self._field = ""
-        self._index = None
+        self._where = None
 
     @property
     def base_model(self) -> EntityReference | None:
@@ -126,7 +125,7 @@ class CustomModel(JsonModel):
         else:
             cached = cache.get("baseModel", MISSING)
             if cached is not MISSING:
-                return cast("EntityReference | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("baseModel")
         result = (
             None
@@ -146,9 +145,17 @@ class CustomModel(JsonModel):
         else:
             cached = cache.get("createdDateTime", MISSING)
             if cached is not MISSING:
-                return cast("datetime.datetime | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("createdDateTime")
-        result = None if value is None else parse_datetime(value, self, "createdDateTime", None)
+        if value is None:
+            cache["createdDateTime"] = None
+            return None
+        try:  # the service's form, read by the C parser; anything else gets parse_datetime's error
+            result = fromisoformat(value)
+        except (TypeError, ValueError):
+            result = None
+        if result is None or result.tzinfo is None:
+            result = parse_datetime(value, self, "createdDateTime", None)
         cache["createdDateTime"] = result
         return result
 
@@ -162,7 +169,7 @@ class CustomModel(JsonModel):
         else:
             cached = cache.get("customProperties", MISSING)
             if cached is not MISSING:
-                return cast("CustomModelCustomProperties | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("customProperties")
         result = (
             None
@@ -183,7 +190,7 @@ class CustomModel(JsonModel):
         else:
             cached = cache.get("datasets", MISSING)
             if cached is not MISSING:
-                return cast("list[EntityReference] | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("datasets")
         result = None if value is None else wrap_items(EntityReference, value, self, "datasets")
         cache["datasets"] = result
@@ -195,7 +202,7 @@ class CustomModel(JsonModel):
         value = self._data.get("description")
         if value is None:
             return None
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             return value
         raise field_error(self, "description", "a string", value)
 
@@ -205,7 +212,7 @@ class CustomModel(JsonModel):
         value = self._data.get("displayName")
         if value is None:
             return None
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             return value
         raise field_error(self, "displayName", "a string", value)
 
@@ -220,9 +227,17 @@ class CustomModel(JsonModel):
         else:
             cached = cache.get("lastActionDateTime", MISSING)
             if cached is not MISSING:
-                return cast("datetime.datetime | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("lastActionDateTime")
-        result = None if value is None else parse_datetime(value, self, "lastActionDateTime", None)
+        if value is None:
+            cache["lastActionDateTime"] = None
+            return None
+        try:  # the service's form, read by the C parser; anything else gets parse_datetime's error
+            result = fromisoformat(value)
+        except (TypeError, ValueError):
+            result = None
+        if result is None or result.tzinfo is None:
+            result = parse_datetime(value, self, "lastActionDateTime", None)
         cache["lastActionDateTime"] = result
         return result
 
@@ -234,7 +249,7 @@ class CustomModel(JsonModel):
         else:
             cached = cache.get("links", MISSING)
             if cached is not MISSING:
-                return cast("CustomModelLinks | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("links")
         result = (
             None
@@ -250,7 +265,7 @@ class CustomModel(JsonModel):
         value = self._data.get("locale")
         if value is None:
             return None
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             return value
         raise field_error(self, "locale", "a string", value)
 
@@ -262,7 +277,7 @@ class CustomModel(JsonModel):
         else:
             cached = cache.get("project", MISSING)
             if cached is not MISSING:
-                return cast("EntityReference | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("project")
         result = (
             None
@@ -280,7 +295,7 @@ class CustomModel(JsonModel):
         else:
             cached = cache.get("properties", MISSING)
             if cached is not MISSING:
-                return cast("CustomModelProperties | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("properties")
         result = (
             None
@@ -296,7 +311,7 @@ class CustomModel(JsonModel):
         value = self._data.get("self")
         if value is None:
             return None
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             return value
         raise field_error(self, "self", "a string", value)
 
@@ -306,7 +321,7 @@ class CustomModel(JsonModel):
         if value is None:
             return None
         try:  # a known value: its member, without the Enum constructor's cost
-            return cast(Status, Status._value2member_map_[value])
+            return Status._value2member_map_[value]  # type: ignore[return-value]
         except (KeyError, TypeError):
             return parse_enum(Status, value, self, "status", None)
 

@@ -35,9 +35,7 @@ class CustomModelCustomProperties(JsonModel):
                 data[key] = value
         self._data = data
         self._cache = None
-        self._parent = None
-        self._field = ""
-        self._index = None
+        self._where = None
 
     @property
     def additional_properties(self) -> dict[str, str]:

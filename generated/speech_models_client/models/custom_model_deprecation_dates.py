@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from ..types import (
     MISSING,
     JsonModel,
     copy_json,
     format_datetime,
+    fromisoformat,
     parse_datetime,
 )
 
@@ -42,9 +43,7 @@ class CustomModelDeprecationDates(JsonModel):
                 data[key] = copy_json(value)
         self._data = data
         self._cache = None
-        self._parent = None
-        self._field = ""
-        self._index = None
+        self._where = None
 
     @property
     def transcription_date_time(self) -> datetime.datetime | None:
@@ -55,9 +54,17 @@ class CustomModelDeprecationDates(JsonModel):
         else:
             cached = cache.get("transcriptionDateTime", MISSING)
             if cached is not MISSING:
-                return cast("datetime.datetime | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("transcriptionDateTime")
-        result = None if value is None else parse_datetime(value, self, "transcriptionDateTime", None)
+        if value is None:
+            cache["transcriptionDateTime"] = None
+            return None
+        try:  # the service's form, read by the C parser; anything else gets parse_datetime's error
+            result = fromisoformat(value)
+        except (TypeError, ValueError):
+            result = None
+        if result is None or result.tzinfo is None:
+            result = parse_datetime(value, self, "transcriptionDateTime", None)
         cache["transcriptionDateTime"] = result
         return result
 

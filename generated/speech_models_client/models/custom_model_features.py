@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from ..models.output_format_type import OutputFormatType
 from ..types import (
@@ -67,9 +67,7 @@ class CustomModelFeatures(JsonModel):
                 data[key] = copy_json(value)
         self._data = data
         self._cache = None
-        self._parent = None
-        self._field = ""
-        self._index = None
+        self._where = None
 
     @property
     def supported_output_formats(self) -> list[OutputFormatType] | None:
@@ -80,7 +78,7 @@ class CustomModelFeatures(JsonModel):
         else:
             cached = cache.get("supportedOutputFormats", MISSING)
             if cached is not MISSING:
-                return cast("list[OutputFormatType] | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("supportedOutputFormats")
         result = (
             None

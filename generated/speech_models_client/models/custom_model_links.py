@@ -52,9 +52,7 @@ class CustomModelLinks(JsonModel):
                 data[key] = copy_json(value)
         self._data = data
         self._cache = None
-        self._parent = None
-        self._field = ""
-        self._index = None
+        self._where = None
 
     @property
     def copy(self) -> str | None:
@@ -62,7 +60,7 @@ class CustomModelLinks(JsonModel):
         value = self._data.get("copy")
         if value is None:
             return None
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             return value
         raise field_error(self, "copy", "a string", value)
 
@@ -72,7 +70,7 @@ class CustomModelLinks(JsonModel):
         value = self._data.get("files")
         if value is None:
             return None
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             return value
         raise field_error(self, "files", "a string", value)
 
@@ -83,7 +81,7 @@ class CustomModelLinks(JsonModel):
         value = self._data.get("manifest")
         if value is None:
             return None
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             return value
         raise field_error(self, "manifest", "a string", value)
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from ..types import (
     MISSING,
@@ -61,9 +61,7 @@ class CustomModelProperties(JsonModel):
                 data[key] = copy_json(value)
         self._data = data
         self._cache = None
-        self._parent = None
-        self._field = ""
-        self._index = None
+        self._where = None
 
     @property
     def custom_model_weight_percent(self) -> int | None:
@@ -86,7 +84,7 @@ class CustomModelProperties(JsonModel):
         else:
             cached = cache.get("deprecationDates", MISSING)
             if cached is not MISSING:
-                return cast("CustomModelDeprecationDates | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("deprecationDates")
         result = (
             None
@@ -106,7 +104,7 @@ class CustomModelProperties(JsonModel):
         else:
             cached = cache.get("error", MISSING)
             if cached is not MISSING:
-                return cast("EntityError | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("error")
         result = (
             None if value is None else EntityError._wrap(expect_object(value, self, "error", None), self, "error", None)
@@ -122,7 +120,7 @@ class CustomModelProperties(JsonModel):
         else:
             cached = cache.get("features", MISSING)
             if cached is not MISSING:
-                return cast("CustomModelFeatures | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("features")
         result = (
             None

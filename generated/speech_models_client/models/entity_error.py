@@ -46,9 +46,7 @@ class EntityError(JsonModel):
                 data[key] = copy_json(value)
         self._data = data
         self._cache = None
-        self._parent = None
-        self._field = ""
-        self._index = None
+        self._where = None
 
     @property
     def code(self) -> str | None:
@@ -56,7 +54,7 @@ class EntityError(JsonModel):
         value = self._data.get("code")
         if value is None:
             return None
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             return value
         raise field_error(self, "code", "a string", value)
 
@@ -66,7 +64,7 @@ class EntityError(JsonModel):
         value = self._data.get("message")
         if value is None:
             return None
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             return value
         raise field_error(self, "message", "a string", value)
 

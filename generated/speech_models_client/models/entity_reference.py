@@ -39,9 +39,7 @@ class EntityReference(JsonModel):
                 data[key] = copy_json(value)
         self._data = data
         self._cache = None
-        self._parent = None
-        self._field = ""
-        self._index = None
+        self._where = None
 
     @property
     def self_(self) -> str | None:
@@ -49,7 +47,7 @@ class EntityReference(JsonModel):
         value = self._data.get("self")
         if value is None:
             return None
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             return value
         raise field_error(self, "self", "a string", value)
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from ..models.error_code import ErrorCode
 from ..types import (
@@ -67,9 +67,7 @@ class Error(JsonModel):
                 data[key] = copy_json(value)
         self._data = data
         self._cache = None
-        self._parent = None
-        self._field = ""
-        self._index = None
+        self._where = None
 
     @property
     def code(self) -> ErrorCode | None:
@@ -77,7 +75,7 @@ class Error(JsonModel):
         if value is None:
             return None
         try:  # a known value: its member, without the Enum constructor's cost
-            return cast(ErrorCode, ErrorCode._value2member_map_[value])
+            return ErrorCode._value2member_map_[value]  # type: ignore[return-value]
         except (KeyError, TypeError):
             return parse_enum(ErrorCode, value, self, "code", None)
 
@@ -90,7 +88,7 @@ class Error(JsonModel):
         else:
             cached = cache.get("details", MISSING)
             if cached is not MISSING:
-                return cast("list[Error] | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("details")
         result = None if value is None else wrap_items(Error, value, self, "details")
         cache["details"] = result
@@ -104,7 +102,7 @@ class Error(JsonModel):
         else:
             cached = cache.get("innerError", MISSING)
             if cached is not MISSING:
-                return cast("InnerError | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("innerError")
         result = (
             None
@@ -120,7 +118,7 @@ class Error(JsonModel):
         value = self._data.get("message")
         if value is None:
             return None
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             return value
         raise field_error(self, "message", "a string", value)
 
@@ -130,7 +128,7 @@ class Error(JsonModel):
         value = self._data.get("target")
         if value is None:
             return None
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             return value
         raise field_error(self, "target", "a string", value)
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from ..models.detailed_error_code import DetailedErrorCode
 from ..types import (
@@ -66,9 +66,7 @@ class InnerError(JsonModel):
                 data[key] = copy_json(value)
         self._data = data
         self._cache = None
-        self._parent = None
-        self._field = ""
-        self._index = None
+        self._where = None
 
     @property
     def code(self) -> DetailedErrorCode | None:
@@ -76,7 +74,7 @@ class InnerError(JsonModel):
         if value is None:
             return None
         try:  # a known value: its member, without the Enum constructor's cost
-            return cast(DetailedErrorCode, DetailedErrorCode._value2member_map_[value])
+            return DetailedErrorCode._value2member_map_[value]  # type: ignore[return-value]
         except (KeyError, TypeError):
             return parse_enum(DetailedErrorCode, value, self, "code", None)
 
@@ -89,7 +87,7 @@ class InnerError(JsonModel):
         else:
             cached = cache.get("details", MISSING)
             if cached is not MISSING:
-                return cast("InnerErrorDetails | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("details")
         result = (
             None
@@ -107,7 +105,7 @@ class InnerError(JsonModel):
         else:
             cached = cache.get("innerError", MISSING)
             if cached is not MISSING:
-                return cast("InnerError | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("innerError")
         result = (
             None
@@ -123,7 +121,7 @@ class InnerError(JsonModel):
         value = self._data.get("message")
         if value is None:
             return None
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             return value
         raise field_error(self, "message", "a string", value)
 
@@ -133,7 +131,7 @@ class InnerError(JsonModel):
         value = self._data.get("target")
         if value is None:
             return None
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             return value
         raise field_error(self, "target", "a string", value)
 

@@ -34,9 +34,7 @@ class InnerErrorDetails(JsonModel):
                 data[key] = copy_json(value)
         self._data = data
         self._cache = None
-        self._parent = None
-        self._field = ""
-        self._index = None
+        self._where = None
 
     @property
     def additional_properties(self) -> dict[str, Any]:

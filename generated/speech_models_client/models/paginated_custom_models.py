@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from ..types import (
     MISSING,
@@ -51,9 +51,7 @@ class PaginatedCustomModels(JsonModel):
                 data[key] = copy_json(value)
         self._data = data
         self._cache = None
-        self._parent = None
-        self._field = ""
-        self._index = None
+        self._where = None
 
     @property
     def next_link(self) -> str | None:
@@ -61,7 +59,7 @@ class PaginatedCustomModels(JsonModel):
         value = self._data.get("@nextLink")
         if value is None:
             return None
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             return value
         raise field_error(self, "@nextLink", "a string", value)
 
@@ -77,7 +75,7 @@ class PaginatedCustomModels(JsonModel):
         else:
             cached = cache.get("values", MISSING)
             if cached is not MISSING:
-                return cast("list[CustomModel] | None", cached)
+                return cached  # type: ignore[no-any-return]
         value = self._data.get("values")
         result = None if value is None else wrap_items(CustomModel, value, self, "values")
         cache["values"] = result
