@@ -26,6 +26,7 @@ from ._errors import (
     status_error,
 )
 from ._headers import parse_retry_after, request_id
+from ._json import loads
 from ._paging import Page
 from ._retry import ATTEMPT_TIMEOUT_EXTENSION, POLICY_EXTENSION, RetryPolicy
 from ._telemetry import Operation
@@ -126,7 +127,7 @@ def _invalid(response: httpx.Response, what: str) -> InvalidResponseError:
 def parse_page(response: httpx.Response) -> Page[CustomModel]:
     """The page in a 2xx `response`, or ``InvalidResponseError`` saying what is wrong with the body."""
     try:
-        data = json.loads(response.content)
+        data = loads(response.content)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise _invalid(response, f"not JSON: {exc}") from exc
     except RecursionError:
