@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import copy
 import inspect
+import threading
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Self
 
@@ -34,6 +36,27 @@ def _timeouts(timeout: float | httpx.Timeout) -> tuple[httpx.Timeout, float | No
     if isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0:
         return httpx.Timeout(timeout), float(timeout)
     raise ConfigurationError(f"timeout must be a positive number of seconds or an httpx.Timeout, not {timeout!r}")
+
+
+class _AheadThreads:
+    """The threads a client's listings fetch pages ahead on (``concurrency=``), made at first use and shared with
+    the clients ``with_options`` derives; ``close`` waits for the fetches under way, so none outlives the pool."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+
+    def __call__(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(64, thread_name_prefix="speech-models-page")
+            return self._executor
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _policy(retry_policy: RetryPolicy | None, is_async: bool) -> RetryPolicy:
@@ -205,6 +228,7 @@ class SpeechToTextModels(_Base):
             endpoint, key, credential, api_version, timeout, retry_policy, is_async=False, now=now, tracing=tracing
         )
         self._sleep = sleep
+        self._ahead = _AheadThreads()
         wrapped = transport or httpx.HTTPTransport(proxy=self._proxy())
         retrying = RetryTransport(wrapped, sleep=sleep, **self._retry_args(clock, now))
         self._http = httpx.Client(transport=retrying, **self._http_args())
@@ -223,6 +247,7 @@ class SpeechToTextModels(_Base):
         honor_retry_after: bool | None = None,
         timeout: float | httpx.Timeout | None = None,
         retry_policy: RetryPolicy | None = None,
+        concurrency: int = 1,
     ) -> ItemPaged[CustomModel]:
         """List the subscription's custom models, lazily, following ``@nextLink``.
 
@@ -238,6 +263,15 @@ class SpeechToTextModels(_Base):
                 (at most ``retry_policy.max_wait``); default: off, or what ``with_options`` set.
             timeout: this listing's timeout, instead of the client's (same forms as the constructor's).
             retry_policy: this listing's retry policy, instead of the client's.
+            concurrency: fetch up to this many pages at once, ahead of the iteration (threads over the client's
+                connection pool; tasks in the async client). The items and their order are those of the plain
+                listing: pages are addressed by ``skip``/``top``, the shape of the service's ``@nextLink``, and
+                each page's ``@nextLink`` is checked against the one fetched ahead (a service that pages otherwise
+                is followed one page at a time, as the debug log says). Each page is retried under the same policy
+                (a throttled service slows the listing down, it does not fail it); ``max_items`` bounds what is
+                fetched; stopping the iteration drops what is in flight. As with any listing, models created or
+                deleted meanwhile shift the pages: a deletion while listing skips a model (the service pages by
+                position). With ``honor_retry_after`` the pages come one at a time. Default 1; at most 64.
 
         Returns:
             An ``ItemPaged`` of ``CustomModel``: iterate it for models, or ``by_page()`` for pages.
@@ -258,11 +292,15 @@ class SpeechToTextModels(_Base):
             max_wait=query.max_wait(self.retry_policy),
             sleep=self._sleep,
             check_token=query.check_token,
+            concurrency=concurrency,
+            executor=self._ahead,
         )
 
     def close(self) -> None:
-        """Close the connections (a client from ``with_options`` leaves them to its original)."""
+        """Close the connections (a client from ``with_options`` leaves them to its original), after the pages
+        still being fetched ahead for a stopped listing have arrived (each within the timeout)."""
         if self._owner:
+            self._ahead.close()
             self._http.close()
 
     def __enter__(self) -> Self:
@@ -314,6 +352,7 @@ class AsyncSpeechToTextModels(_Base):
         honor_retry_after: bool | None = None,
         timeout: float | httpx.Timeout | None = None,
         retry_policy: RetryPolicy | None = None,
+        concurrency: int = 1,
     ) -> AsyncItemPaged[CustomModel]:
         """List the subscription's custom models lazily; see ``SpeechToTextModels.list_models``."""
         query = self._query(filter, top, skip, timeout, retry_policy)  # the token: checked by ItemPaged
@@ -329,6 +368,7 @@ class AsyncSpeechToTextModels(_Base):
             max_wait=query.max_wait(self.retry_policy),
             sleep=self._sleep,
             check_token=query.check_token,
+            concurrency=concurrency,
         )
 
     async def aclose(self) -> None:

@@ -7,13 +7,16 @@ returns a ``Page``. The token is opaque to callers (the ``@nextLink`` underneath
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio
 
+from ._ahead import AsyncWindow, Links, Window, WindowBase, links_after
 from ._errors import ConfigurationError, NextLinkError, SpeechModelsError
 
 __all__ = ["AsyncItemPaged", "ItemPaged", "Page"]
@@ -79,6 +82,10 @@ class _Walk:
             self._seen.add(token)
         return self._wait
 
+    def pages_left(self, links: Links) -> int | None:
+        """How many pages of `links` the items still wanted fill (``None``: no ``max_items``, all of them)."""
+        return None if self._remaining is None else math.ceil(self._remaining / links.top)
+
     def resume_token(self, error: SpeechModelsError) -> str | None:
         """Where a caller resumes after `error`: at the page that failed to arrive (the token that asked for it);
         but when the link itself is refused (another origin, a repeat), at the last page read whole, never at the
@@ -110,8 +117,15 @@ class _Options:
     honor_retry_after: bool
     max_wait: float
     check_token: Callable[[str], None] | None
+    concurrency: int = 1
 
     def __post_init__(self) -> None:
+        if (
+            isinstance(self.concurrency, bool)
+            or not isinstance(self.concurrency, int)
+            or not 1 <= self.concurrency <= 64
+        ):
+            raise ConfigurationError(f"concurrency must be an integer from 1 to 64, not {self.concurrency!r}")
         if self.max_items is not None and (
             isinstance(self.max_items, bool) or not isinstance(self.max_items, int) or self.max_items < 0
         ):
@@ -125,12 +139,43 @@ class _Options:
         if self.check_token is not None:
             self.check_token(token)
 
+    def ahead(self, page: Page[T], walk: _Walk) -> Links | None:
+        """The links to fetch ahead after `page`, when this listing runs ahead and the page's link allows it."""
+        if self.concurrency == 1 or walk.done or page.continuation_token is None:
+            return None
+        if self.honor_retry_after:
+            _LOGGER.debug("concurrency=%d is off: honor_retry_after paces the pages one at a time", self.concurrency)
+            return None
+        links = links_after(page.continuation_token)
+        if links is None:
+            _LOGGER.debug(
+                "concurrency=%d is off: the service's @nextLink has no skip and top to fetch ahead by; following "
+                "links one at a time",
+                self.concurrency,
+            )
+        return links
+
     def walk(self, continuation_token: str | None) -> _Walk:
         if continuation_token is not None:
             self._check(continuation_token)
         else:
             continuation_token = self.continuation_token
         return _Walk(continuation_token, self.max_items, self.honor_retry_after, self.max_wait)
+
+
+W = TypeVar("W", bound=WindowBase[Any, Any])
+
+
+def _check_window(window: W, page: Page[Any]) -> W | None:
+    """The window, still valid after `page` came through it; or ``None`` (closed) when the page's ``@nextLink`` is
+    not the link the window fetches next: from there the listing follows links one at a time."""
+    if not window.follows(page.continuation_token):
+        _LOGGER.debug("the @nextLink is not the one fetched ahead; following links one at a time from here")
+        window.close()
+        return None
+    if page.continuation_token is None or len(page.items) < window.page_size:
+        window.stop_asking()  # the last page, or a short one: what lies after it is past the end
+    return window
 
 
 class ItemPaged(Generic[T]):
@@ -145,6 +190,10 @@ class ItemPaged(Generic[T]):
         max_wait: the cap on a pacing wait, in seconds (the client passes its retry policy's ``max_wait``).
         sleep: how to wait; tests pass a fake.
         check_token: raises ``ConfigurationError`` for a continuation token this listing cannot resume from.
+        concurrency: up to this many pages fetched at once, ahead of the caller, when the service's ``@nextLink``
+            pages by ``skip`` and ``top`` (see ``_ahead``); 1: one page at a time.
+        executor: the threads that fetch ahead (the client's, which its ``close()`` waits for); by default each
+            walk makes its own.
     """
 
     def __init__(
@@ -157,10 +206,13 @@ class ItemPaged(Generic[T]):
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
         check_token: Callable[[str], None] | None = None,
+        concurrency: int = 1,
+        executor: Callable[[], Executor] | None = None,
     ) -> None:
         self._get_page = get_page
-        self._options = _Options(continuation_token, max_items, honor_retry_after, max_wait, check_token)
+        self._options = _Options(continuation_token, max_items, honor_retry_after, max_wait, check_token, concurrency)
         self._sleep = sleep
+        self._executor = executor
 
     def by_page(self, continuation_token: str | None = None) -> Iterator[Page[T]]:
         """Iterate pages lazily, from `continuation_token` (default: where this iterable starts).
@@ -170,17 +222,41 @@ class ItemPaged(Generic[T]):
         a ``SpeechModelsError`` whose ``continuation_token`` resumes at that page. An ``@nextLink`` that was
         already followed raises ``NextLinkError``. Each call starts a new walk that fetches again.
         """
-        walk = self._options.walk(continuation_token)
-        while not walk.done:
-            try:
-                wait = walk.next_wait()
-                if wait:
-                    self._sleep(wait)
-                page = self._get_page(walk.token)
-            except SpeechModelsError as exc:
-                exc.continuation_token = walk.resume_token(exc)
-                raise
-            yield walk.advance(page)
+        options = self._options
+        walk = options.walk(continuation_token)
+        window: Window[Page[T]] | None = None
+        started = False
+        own: ThreadPoolExecutor | None = None
+        try:
+            while not walk.done:
+                try:
+                    wait = walk.next_wait()
+                    if wait:
+                        self._sleep(wait)
+                    page = None if window is None else window.take(walk.token or "")
+                    if page is None:
+                        page = self._get_page(walk.token)
+                except SpeechModelsError as exc:
+                    exc.continuation_token = walk.resume_token(exc)
+                    raise
+                page = walk.advance(page)
+                if window is not None:
+                    window = _check_window(window, page)
+                elif not started and (links := options.ahead(page, walk)) is not None:
+                    started = True
+                    if self._executor is not None:
+                        executor: Executor = self._executor()
+                    else:
+                        executor = own = ThreadPoolExecutor(
+                            options.concurrency, thread_name_prefix="speech-models-page"
+                        )
+                    window = Window(self._get_page, links, options.concurrency, walk.pages_left(links), executor)
+                yield page
+        finally:
+            if window is not None:
+                window.close()
+            if own is not None:
+                own.shutdown(wait=False, cancel_futures=True)
 
     def __iter__(self) -> Iterator[T]:
         for page in self.by_page():
@@ -200,24 +276,42 @@ class AsyncItemPaged(Generic[T]):
         max_wait: float = 60.0,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         check_token: Callable[[str], None] | None = None,
+        concurrency: int = 1,
+        executor: Callable[[], Executor] | None = None,
     ) -> None:
         self._get_page = get_page
-        self._options = _Options(continuation_token, max_items, honor_retry_after, max_wait, check_token)
+        self._options = _Options(continuation_token, max_items, honor_retry_after, max_wait, check_token, concurrency)
         self._sleep = sleep
+        self._executor = executor
 
     async def by_page(self, continuation_token: str | None = None) -> AsyncIterator[Page[T]]:
         """Iterate pages lazily; see ``ItemPaged.by_page``."""
-        walk = self._options.walk(continuation_token)
-        while not walk.done:
-            try:
-                wait = walk.next_wait()
-                if wait:
-                    await self._sleep(wait)
-                page = await self._get_page(walk.token)
-            except SpeechModelsError as exc:
-                exc.continuation_token = walk.resume_token(exc)
-                raise
-            yield walk.advance(page)
+        options = self._options
+        walk = options.walk(continuation_token)
+        window: AsyncWindow[Page[T]] | None = None
+        started = False
+        try:
+            while not walk.done:
+                try:
+                    wait = walk.next_wait()
+                    if wait:
+                        await self._sleep(wait)
+                    page = None if window is None else await window.take(walk.token or "")
+                    if page is None:
+                        page = await self._get_page(walk.token)
+                except SpeechModelsError as exc:
+                    exc.continuation_token = walk.resume_token(exc)
+                    raise
+                page = walk.advance(page)
+                if window is not None:
+                    window = _check_window(window, page)
+                elif not started and (links := options.ahead(page, walk)) is not None:
+                    started = True
+                    window = AsyncWindow(self._get_page, links, options.concurrency, walk.pages_left(links))
+                yield page
+        finally:
+            if window is not None:
+                window.close()
 
     async def __aiter__(self) -> AsyncIterator[T]:
         async for page in self.by_page():
