@@ -1,10 +1,14 @@
-"""Pagination throughput and memory of the SDK against raw httpx (``make bench``). Prints figures; asserts nothing.
+"""Pagination throughput, latency and memory of the SDK against raw httpx (``make bench``). Prints figures; asserts
+nothing.
 
 A server of pre-serialized pages (``page_server.py``) runs in its own process on a loopback port. Each loop of
 ``clients.py`` runs in a fresh process: one warm-up pass, one timed pass of 20,000 models, 100 a page, reading
-three fields of every model. The loops are interleaved (the order rotates every repetition) and the medians are
-compared with the floor of the same kind (sync with sync, async with async). ``--before REF`` times the SDK of an
-older commit too, in the same run, from a temporary git worktree. Then the peak memory of the overlay's iterator.
+three fields of every model. The loops are interleaved (the order rotates every repetition); the medians of wall
+and CPU time (the machines are shared: CPU time is steadier) are compared with the floor of the same kind (sync
+with sync, async with async), with the spread (min-max) of the wall times. ``--before REF`` times the SDK of an
+older commit too, in the same run, from a temporary git worktree. Then the latency case (the same server answering
+30 ms late: sequential against concurrent listing), the peak memory of the overlay's iterator against the floor's,
+and the emulator's own CPU a page against the page server's.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ LOOPS = [
     ("raw_async", "(a') raw httpx.AsyncClient + json.loads", "raw_async"),
     ("generated", "(b) generated client", "raw_sync"),
     ("overlay_sync", "(c) overlay items, sync", "raw_sync"),
+    ("overlay_sync_json", "(c2) ... json instead of msgspec", "raw_sync"),
     ("overlay_sync_untraced", "(c0) ... tracing=False", "raw_sync"),
     ("overlay_sync_otel_sdk", "(c1) ... OpenTelemetry SDK configured", "raw_sync"),
     ("overlay_async", "(d) overlay items, async", "raw_async"),
@@ -39,18 +44,30 @@ LOOPS = [
 
 
 @contextmanager
-def page_server(count: int) -> Iterator[str]:
-    command = [sys.executable, str(HERE / "page_server.py"), str(count)]
+def serving(command: list[str]) -> Iterator[tuple[str, int]]:
+    """A server in a child process that prints its URL first; yields the URL and the child's pid."""
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert child.stdout is not None
         url = child.stdout.readline().strip()
         if not url.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"the page server did not start: {url!r}")
-        yield url
+            raise RuntimeError(f"the server did not start: {' '.join(command)}: {url!r}")
+        yield url, child.pid
     finally:
         child.terminate()
         child.wait(10)
+
+
+@contextmanager
+def page_server(count: int, delay: float = 0.0) -> Iterator[str]:
+    with serving([sys.executable, "-u", str(HERE / "page_server.py"), str(count), str(delay)]) as (url, _):
+        yield url
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -70,7 +87,7 @@ def checkout(ref: str | None) -> Iterator[Path | None]:
             subprocess.run([GIT, "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
 
 
-def run_loop(name: str, url: str, count: int, tree: Path | None) -> float:
+def run_loop(name: str, url: str, count: int, tree: Path | None) -> tuple[float, float]:
     env = dict(os.environ)
     if tree is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(tree / "generated"), str(tree / "overlay"), str(tree / "emulator")])
@@ -79,7 +96,8 @@ def run_loop(name: str, url: str, count: int, tree: Path | None) -> float:
     )
     if out.returncode != 0:
         raise RuntimeError(f"{name} failed: {out.stderr.strip()[-500:]}")
-    return float(out.stdout.strip())
+    wall, cpu = out.stdout.split()
+    return float(wall), float(cpu)
 
 
 def throughput(count: int, repetitions: int, before: str | None) -> None:
@@ -93,19 +111,63 @@ def throughput(count: int, repetitions: int, before: str | None) -> None:
                 if name in ("generated", "overlay_sync", "overlay_async")
             ]
             runs.append(("wrap a page's models [before]", "wrap", "", tree))
-        timings: dict[str, list[float]] = {label: [] for label, *_ in runs}
-        for repetition in range(repetitions):
-            shift = repetition % len(runs)
-            for label, name, _, where in runs[shift:] + runs[:shift]:
-                timings[label].append(run_loop(name, url, count, where))
-    medians = {label: statistics.median(values) for label, values in timings.items()}
-    floors = {"raw_sync": medians[LOOPS[0][1]], "raw_async": medians[LOOPS[1][1]]}
-    title = f"{count:,} models, {100} a page, 3 fields read per model; median of {repetitions} interleaved runs"
+        timings = interleaved(runs, url, count, repetitions)
+    title = f"{count:,} models, {100} a page, 3 fields read per model; medians of {repetitions} interleaved runs"
     print(f"\nThroughput: {title}" + (f"; before = {before}" if before else ""))
-    print(f"{'loop':<52} {'median s':>9} {'models/s':>11} {'vs floor':>9}")
+    report(runs, timings, {"raw_sync": LOOPS[0][1], "raw_async": LOOPS[1][1]}, count)
+
+
+def interleaved(
+    runs: list[tuple[str, str, str, Path | None]], url: str, count: int, repetitions: int
+) -> dict[str, list[tuple[float, float]]]:
+    """Each loop `repetitions` times, the order rotating every repetition: (wall, cpu) seconds per run."""
+    timings: dict[str, list[tuple[float, float]]] = {label: [] for label, *_ in runs}
+    for repetition in range(repetitions):
+        shift = repetition % len(runs)
+        for label, name, _, where in runs[shift:] + runs[:shift]:
+            timings[label].append(run_loop(name, url, count, where))
+    return timings
+
+
+def report(
+    runs: list[tuple[str, str, str, Path | None]],
+    timings: dict[str, list[tuple[float, float]]],
+    floors: dict[str, str],
+    count: int,
+) -> dict[str, float]:
+    """Print each loop's median wall time, its spread, its median CPU time and both against its floor's; return
+    the median wall times."""
+    wall = {label: statistics.median(w for w, _ in values) for label, values in timings.items()}
+    cpu = {label: statistics.median(c for _, c in values) for label, values in timings.items()}
+    print(f"{'loop':<52} {'wall s':>7} {'spread':>13} {'cpu s':>7} {'models/s':>10} {'wall x':>7} {'cpu x':>6}")
     for label, _, floor, _ in runs:
-        ratio = f"{medians[label] / floors[floor]:>8.2f}x" if floor else ""
-        print(f"{label:<52} {medians[label]:>9.3f} {count / medians[label]:>11,.0f} {ratio}")
+        low, high = min(w for w, _ in timings[label]), max(w for w, _ in timings[label])
+        versus = f"{wall[label] / wall[floors[floor]]:>6.2f}x {cpu[label] / cpu[floors[floor]]:>5.2f}x" if floor else ""
+        spread = f"{low:.3f}-{high:.3f}"
+        print(f"{label:<52} {wall[label]:>7.3f} {spread:>13} {cpu[label]:>7.3f} {count / wall[label]:>10,.0f} {versus}")
+    return wall
+
+
+LATENCY = [
+    ("latency_raw_sync", "(l0) raw httpx.Client, sequential", "floor"),
+    ("latency_overlay_sync", "(l1) overlay, sequential", "floor"),
+    ("latency_overlay_concurrent", "(l2) overlay, concurrency=8 (threads)", "floor"),
+    ("latency_overlay_async_concurrent", "(l3) async overlay, concurrency=8 (tasks)", "floor"),
+]
+
+
+def latency(count: int, repetitions: int, delay: float) -> None:
+    """The wall time is the network's: each response 30 ms late. Sequential against concurrent listing."""
+    with page_server(count, delay) as url:
+        runs: list[tuple[str, str, str, Path | None]] = [(label, name, floor, None) for name, label, floor in LATENCY]
+        timings = interleaved(runs, url, count, repetitions)
+    print(
+        f"\nLatency: {count:,} models, 100 a page, each response {delay * 1000:.0f} ms late; medians of {repetitions}"
+    )
+    wall = report(runs, timings, {"floor": LATENCY[0][1]}, count)
+    speedup = wall[LATENCY[1][1]] / wall[LATENCY[2][1]]
+    print(f"concurrency=8 against the sequential listing: {speedup:.1f}x faster (threads), "
+          f"{wall[LATENCY[1][1]] / wall[LATENCY[3][1]]:.1f}x (async tasks)")  # fmt: skip
 
 
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent across exec.
@@ -130,9 +192,24 @@ print(sys.argv[2] if code == 0 else -1, peak)
 """
 
 
+FLOOR_PROBE = """
+import json, sys, httpx
+n, link = 0, sys.argv[1] + "/speechtotext/models?top=100&api-version=2025-10-15"
+with httpx.Client(headers={"Ocp-Apim-Subscription-Key": "emulator-key"}) as client:
+    while link and n < int(sys.argv[2]):
+        body = json.loads(client.get(link).content)
+        n += sum(1 for m in body["values"] if m["createdDateTime"])
+        link = body.get("@nextLink")
+peak = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:")).split()[1]
+print(n, peak)
+"""
+
+
 def memory(sizes: list[int]) -> None:
     with page_server(max(sizes)) as url:
+        peaks: dict[tuple[str, int], float] = {}
         for title, probe in (
+            ("the floor (raw httpx.Client + json.loads)", FLOOR_PROBE),
             ("a process iterating the overlay's items (one page held at a time)", MEMORY_PROBE),
             ("`speech-models models list -o jsonl` (streamed)", CLI_PROBE),
         ):
@@ -140,7 +217,26 @@ def memory(sizes: list[int]) -> None:
             for size in sizes:
                 out = subprocess.run([sys.executable, "-c", probe, url, str(size)], capture_output=True, text=True)
                 listed, peak_kib = map(int, out.stdout.split())
-                print(f"  {listed:>7,} models: {peak_kib / 1024:6.1f} MiB")
+                peaks[title[:9], size] = peak_kib / 1024
+                versus = peaks[title[:9], size] / peaks["the floor", size]
+                print(f"  {listed:>7,} models: {peak_kib / 1024:6.1f} MiB ({versus:.2f}x the floor's)")
+
+
+def emulator_cpu(pages: int) -> None:
+    """CPU seconds a page of 100 models costs the emulator's server process, against the page server's."""
+    print(f"\nServer CPU a page (100 models; {pages} pages listed by a raw httpx loop)")
+    emulator = [sys.executable, "-u", "-m", "speech_models_emulator", "--port", "0", "--count", str(pages * 100)]
+    page = [sys.executable, "-u", str(HERE / "page_server.py"), str(pages * 100)]
+    for title, command in (("page server (pre-serialized)", page), ("emulator", emulator)):
+        with serving(command) as (url, pid):
+            link: str | None = url + "/speechtotext/models?top=100&api-version=2025-10-15"
+            with httpx.Client(headers={"Ocp-Apim-Subscription-Key": "emulator-key"}) as client:
+                client.get(str(link))  # warm-up
+                before = cpu_seconds(pid)
+                while link:
+                    link = client.get(link).json().get("@nextLink")
+                spent = cpu_seconds(pid) - before
+        print(f"  {title:<30} {spent / pages * 1000:7.2f} ms")
 
 
 def main() -> int:
@@ -149,13 +245,25 @@ def main() -> int:
     parser.add_argument("--repetitions", type=int, default=7)
     parser.add_argument("--before", help="a git ref whose SDK is timed too, for a before/after comparison")
     parser.add_argument("--memory-sizes", type=int, nargs="*", default=[1_000, 100_000])
+    parser.add_argument("--latency-count", type=int, default=20_000, help="models listed in the latency case")
+    parser.add_argument("--latency", type=float, default=0.030, help="seconds each response is late")
+    parser.add_argument("--server-pages", type=int, default=200, help="pages listed to time the servers' CPU")
     args = parser.parse_args()
     python = platform.python_version()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {python}, httpx {httpx.__version__}")
+    from speech_models._json import DECODER
+
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {python}, httpx {httpx.__version__}, "
+        f"decoder: {DECODER}"
+    )
     if args.repetitions > 0:
         throughput(args.count, args.repetitions, args.before or None)
+    if args.repetitions > 0 and args.latency_count > 0:
+        latency(args.latency_count, args.repetitions, args.latency)
     if args.memory_sizes:
         memory(args.memory_sizes)
+    if args.server_pages > 0:
+        emulator_cpu(args.server_pages)
     return 0
 
 

@@ -1,5 +1,6 @@
 """The loops the benchmark times, each run in a fresh process: ``python benchmarks/clients.py NAME URL COUNT``
-prints the seconds of one timed pass after one warm-up pass. Every loop reads three fields of every model
+prints the wall and CPU seconds of one timed pass after one warm-up pass (the latency loops, against a server that
+answers after 30 ms, have no warm-up: a pass is long enough). Every loop reads three fields of every model
 (display name, status, created time), the floors included. The SDK is imported from ``sys.path``, so the same
 loops time an older checkout of the SDK (``PYTHONPATH``) for a before/after comparison."""
 
@@ -86,6 +87,12 @@ def overlay_sync(url: str, tracing: bool = True) -> int:
     return count
 
 
+def overlay_sync_json(url: str) -> int:
+    """The overlay's item iterator, sync, decoding with the standard library's json (msgspec hidden)."""
+    sys.modules["msgspec"] = None  # type: ignore[assignment]
+    return overlay_sync(url)
+
+
 def overlay_sync_untraced(url: str) -> int:
     """The overlay's item iterator, sync, with ``tracing=False``: the floor of the OpenTelemetry overhead."""
     return overlay_sync(url, tracing=False)
@@ -125,6 +132,43 @@ def overlay_async(url: str) -> int:
     return asyncio.run(run())
 
 
+def latency_raw_sync(url: str) -> int:
+    """The sync floor against the slow server."""
+    return raw_sync(url)
+
+
+def latency_overlay_sync(url: str) -> int:
+    """The overlay's sequential listing against the slow server."""
+    return overlay_sync(url)
+
+
+def latency_overlay_concurrent(url: str) -> int:
+    """The overlay's listing with ``concurrency=8`` (threads) against the slow server."""
+    import speech_models as sm
+
+    count = 0
+    with sm.SpeechToTextModels(url, KEY) as client:
+        for model in client.list_models(top=PAGE, concurrency=8):
+            _ = (model.display_name, model.status, model.created_date_time)
+            count += 1
+    return count
+
+
+def latency_overlay_async_concurrent(url: str) -> int:
+    """The async overlay's listing with ``concurrency=8`` (tasks) against the slow server."""
+    import speech_models as sm
+
+    async def run() -> int:
+        count = 0
+        async with sm.AsyncSpeechToTextModels(url, KEY) as client:
+            async for model in client.list_models(top=PAGE, concurrency=8):
+                _ = (model.display_name, model.status, model.created_date_time)
+                count += 1
+        return count
+
+    return asyncio.run(run())
+
+
 def wrap(url: str) -> int:
     """Not a listing: all pages fetched and json-loaded first, then only ``from_dict(page).values`` is timed
     (in ``main``), the cost of turning a page of JSON into models before any field is read."""
@@ -148,10 +192,15 @@ LOOPS: dict[str, Callable[[str], int]] = {
     "raw_async": raw_async,
     "generated": generated,
     "overlay_sync": overlay_sync,
+    "overlay_sync_json": overlay_sync_json,
     "overlay_sync_untraced": overlay_sync_untraced,
     "overlay_sync_otel_sdk": overlay_sync_otel_sdk,
     "overlay_async": overlay_async,
     "wrap": wrap,
+    "latency_raw_sync": latency_raw_sync,
+    "latency_overlay_sync": latency_overlay_sync,
+    "latency_overlay_concurrent": latency_overlay_concurrent,
+    "latency_overlay_async_concurrent": latency_overlay_async_concurrent,
 }
 
 
@@ -162,17 +211,20 @@ def main(name: str, url: str, count: int) -> None:
 
         loop(url)
         loaded = [json.loads(page) for page in LOADED]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         got = sum(len(PaginatedCustomModels.from_dict(page).values or []) for page in loaded)
-        elapsed = time.perf_counter() - started
     else:
-        loop(url)  # warm-up: imports, connections
-        started = time.perf_counter()
+        if name.startswith("latency_"):
+            import httpx  # noqa: F401 - the imports, not the connections, are kept out of the timed pass
+            import speech_models  # noqa: F401
+        else:
+            loop(url)  # warm-up: imports, connections
+        started, cpu = time.perf_counter(), time.process_time()
         got = loop(url)
-        elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     if got != count:
         raise SystemExit(f"{name} listed {got} models, not {count}")
-    print(f"{elapsed:.6f}")
+    print(f"{elapsed:.6f} {cpu:.6f}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """A loopback HTTP/1.1 server for the benchmark: the list operation answered from pages serialized in advance, so
 the clients' floor is not the emulator's own serialization. ``python benchmarks/page_server.py COUNT`` prints
-its URL on the first line of stdout and serves until killed."""
+its URL on the first line of stdout and serves until killed; ``... COUNT DELAY`` answers each request DELAY seconds
+late (a network's latency, without a network)."""
 
 from __future__ import annotations
 
@@ -31,8 +32,9 @@ def pages(count: int, base: str) -> dict[int, bytes]:
 
 
 class PageProtocol(asyncio.Protocol):
-    def __init__(self, answers: dict[int, bytes]) -> None:
+    def __init__(self, answers: dict[int, bytes], delay: float = 0.0) -> None:
         self.answers = answers
+        self.delay = delay
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
 
@@ -46,13 +48,17 @@ class PageProtocol(asyncio.Protocol):
             head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
             target = head.split(b" ", 2)[1].decode("ascii")
             skip = int(parse_qs(urlsplit(target).query).get("skip", ["0"])[0])
-            self.transport.write(self.answers.get(skip, b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n"))
+            answer = self.answers.get(skip, b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+            if self.delay:
+                asyncio.get_running_loop().call_later(self.delay, self.transport.write, answer)
+            else:
+                self.transport.write(answer)
 
 
-async def serve(count: int) -> None:
+async def serve(count: int, delay: float = 0.0) -> None:
     loop = asyncio.get_running_loop()
     answers: dict[int, bytes] = {}
-    server = await loop.create_server(lambda: PageProtocol(answers), "127.0.0.1", 0)
+    server = await loop.create_server(lambda: PageProtocol(answers, delay), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     answers.update(pages(count, base))
@@ -62,4 +68,4 @@ async def serve(count: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(int(sys.argv[1])))
+    asyncio.run(serve(int(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 0.0))

@@ -22,7 +22,7 @@ from ._auth import AsyncTokenCredentialLike, KeyCredentialLike, TokenCredentialL
 from ._config import DEFAULT_API_VERSION, KEY_HEADER, USER_AGENT
 from ._endpoint import Endpoint
 from ._errors import ConfigurationError
-from ._page import CallSettings, ListQuery, afetch_page, fetch_page
+from ._page import AsyncPageSender, CallSettings, ListQuery, PageSender, afetch_page, fetch_page
 from ._paging import AsyncItemPaged, ItemPaged, Page
 from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport
 
@@ -232,6 +232,7 @@ class SpeechToTextModels(_Base):
         wrapped = transport or httpx.HTTPTransport(proxy=self._proxy())
         retrying = RetryTransport(wrapped, sleep=sleep, **self._retry_args(clock, now))
         self._http = httpx.Client(transport=retrying, **self._http_args())
+        self._sender = PageSender(self._http, retrying, self._auth)
         self.generated_client = self._generated().set_httpx_client(self._http)
         """The generated ``AuthenticatedClient`` on this client's connection (key and retries; the generated
         functions return their own ``Response`` for every status)."""
@@ -282,7 +283,7 @@ class SpeechToTextModels(_Base):
         query = self._query(filter, top, skip, timeout, retry_policy)  # the token: checked by ItemPaged
 
         def get_page(token: str | None) -> Page[CustomModel]:
-            return fetch_page(self._http, query.request(self._http, token), self._tracing)
+            return fetch_page(self._sender, query.request(self._sender, token), self._tracing)
 
         return ItemPaged(
             get_page,
@@ -338,6 +339,7 @@ class AsyncSpeechToTextModels(_Base):
         wrapped = transport or httpx.AsyncHTTPTransport(proxy=self._proxy())
         retrying = AsyncRetryTransport(wrapped, sleep=sleep, **self._retry_args(clock, now))
         self._http = httpx.AsyncClient(transport=retrying, **self._http_args())
+        self._sender = AsyncPageSender(self._http, retrying, self._auth)
         self.generated_client = self._generated().set_async_httpx_client(self._http)
         """The generated ``AuthenticatedClient`` on this client's connection (key and retries)."""
 
@@ -358,7 +360,7 @@ class AsyncSpeechToTextModels(_Base):
         query = self._query(filter, top, skip, timeout, retry_policy)  # the token: checked by ItemPaged
 
         async def get_page(token: str | None) -> Page[CustomModel]:
-            return await afetch_page(self._http, query.request(self._http, token), self._tracing)
+            return await afetch_page(self._sender, query.request(self._sender, token), self._tracing)
 
         return AsyncItemPaged(
             get_page,

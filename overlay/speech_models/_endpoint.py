@@ -129,6 +129,7 @@ class Endpoint:
                 f"{self.list_path!r}, and the key must not reach another operation",
                 link=link,
             )
-        if url.params.get("api-version") == api_version and len(url.params.get_list("api-version")) == 1:
+        versions = url.params.get_list("api-version")  # the query parsed once (a measurable cost per page)
+        if versions == [api_version]:
             return url  # already right: skip re-encoding the URL (a measurable cost per page)
         return url.copy_set_param("api-version", api_version)

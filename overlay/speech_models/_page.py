@@ -31,7 +31,7 @@ from ._paging import Page
 from ._retry import ATTEMPT_TIMEOUT_EXTENSION, POLICY_EXTENSION, RetryPolicy
 from ._telemetry import Operation
 
-__all__ = ["CallSettings", "ListQuery", "afetch_page", "fetch_page", "parse_page"]
+__all__ = ["AsyncPageSender", "CallSettings", "ListQuery", "PageSender", "afetch_page", "fetch_page", "parse_page"]
 
 
 def _check_int(name: str, value: int | None, low: int) -> None:
@@ -79,13 +79,15 @@ class ListQuery:
         _check_int("top", self.top, 1)
         _check_int("skip", self.skip, 0)
 
-    def request(self, http: httpx.Client | httpx.AsyncClient, token: str | None) -> httpx.Request:
+    def request(self, sender: PageSender | AsyncPageSender, token: str | None) -> httpx.Request:
         """The request for the page `token` points at (``None``: the first page, built by the generated code)."""
-        headers = {CLIENT_REQUEST_ID_HEADER: str(uuid.uuid4())}
+        request_id = str(uuid.uuid4())
+        http = sender.http
         try:
             if token is not None:
                 url = self.endpoint.resolve_link(token, self.api_version)
-                return self._settle(http.build_request("GET", url, headers=headers))
+                return self._settle(sender.link_request(url, request_id))
+            headers = {CLIENT_REQUEST_ID_HEADER: request_id}
             kwargs: dict[str, Any] = models_list_custom_models.request_kwargs(
                 skip=self.skip, top=self.top, filter_=self.filter, api_version=self.api_version
             )
@@ -163,27 +165,106 @@ def _checked(response: httpx.Response) -> Page[CustomModel]:
     return parse_page(response)
 
 
-def fetch_page(http: httpx.Client, request: httpx.Request, tracing: bool = True) -> Page[CustomModel]:
+def _name_request(exc: httpx.TransportError, request: httpx.Request) -> None:
+    """Leave on `exc` the request it failed (as ``httpx.Client.send`` does): the SDK's errors read the URL and the
+    retry transport's record of attempts there."""
+    try:
+        _ = exc.request
+    except RuntimeError:  # raised by httpx when the error carries no request yet
+        exc.request = request
+
+
+class _Sender:
+    """What both senders share: the httpx client (its headers, timeout, closed state), its transport stack and its
+    auth, and the request of a followed link built without the client's URL merging."""
+
+    def __init__(self, http: httpx.Client | httpx.AsyncClient, auth: httpx.Auth) -> None:
+        self.http = http
+        self._auth = auth
+        self._headers = list(http.headers.multi_items())
+        self._timeout = http.timeout.as_dict()
+
+    def link_request(self, url: httpx.URL, client_request_id: str) -> httpx.Request:
+        """The request of an absolute link: the client's headers (User-Agent, Accept-Encoding and the like), its
+        timeout, and this request's own id."""
+        headers = [*self._headers, (CLIENT_REQUEST_ID_HEADER, client_request_id)]
+        return httpx.Request("GET", url, headers=headers, extensions={"timeout": self._timeout})
+
+
+class PageSender(_Sender):
+    """Sends a page request straight through the client's transport stack (the retry transport over httpcore's
+    pool) under the client's auth flow: the one place tries are made stays the retry transport, and what
+    ``httpx.Client.send`` adds beyond that (cookie jars, redirects, event hooks), which a page request does not
+    use, is not paid for on every page."""
+
+    def __init__(self, http: httpx.Client, transport: httpx.BaseTransport, auth: httpx.Auth) -> None:
+        super().__init__(http, auth)
+        self._transport = transport
+
+    def send(self, request: httpx.Request) -> httpx.Response:
+        flow = self._auth.sync_auth_flow(request)
+        request = next(flow)
+        while True:
+            try:
+                response = self._transport.handle_request(request)
+            except httpx.TransportError as exc:
+                _name_request(exc, request)
+                raise
+            response.read()  # in memory already: the retry transport read it whole
+            try:
+                request = flow.send(response)
+            except StopIteration:
+                return response
+            finally:
+                response.close()
+
+
+class AsyncPageSender(_Sender):
+    """The async twin of ``PageSender``."""
+
+    def __init__(self, http: httpx.AsyncClient, transport: httpx.AsyncBaseTransport, auth: httpx.Auth) -> None:
+        super().__init__(http, auth)
+        self._transport = transport
+
+    async def send(self, request: httpx.Request) -> httpx.Response:
+        flow = self._auth.async_auth_flow(request)
+        request = await flow.__anext__()
+        while True:
+            try:
+                response = await self._transport.handle_async_request(request)
+            except httpx.TransportError as exc:
+                _name_request(exc, request)
+                raise
+            await response.aread()
+            try:
+                request = await flow.asend(response)
+            except StopAsyncIteration:
+                return response
+            finally:
+                await response.aclose()
+
+
+def fetch_page(sender: PageSender, request: httpx.Request, tracing: bool = True) -> Page[CustomModel]:
     """Send `request` (retried, body read, by the client's transport) and return its page, in an OpenTelemetry
     span of its own when `tracing` (and opentelemetry-api is installed)."""
-    if http.is_closed:
+    if sender.http.is_closed:
         raise _closed()
     with Operation(request, tracing) as operation:
         try:
-            response = http.send(request)
+            response = sender.send(request)
         except httpx.TransportError as exc:
             raise connection_error(exc) from exc
         operation.service_request_id(request_id(response.headers))
         return _checked(response)
 
 
-async def afetch_page(http: httpx.AsyncClient, request: httpx.Request, tracing: bool = True) -> Page[CustomModel]:
+async def afetch_page(sender: AsyncPageSender, request: httpx.Request, tracing: bool = True) -> Page[CustomModel]:
     """The async twin of ``fetch_page``."""
-    if http.is_closed:
+    if sender.http.is_closed:
         raise _closed()
     with Operation(request, tracing) as operation:
         try:
-            response = await http.send(request)
+            response = await sender.send(request)
         except httpx.TransportError as exc:
             raise connection_error(exc) from exc
         operation.service_request_id(request_id(response.headers))
