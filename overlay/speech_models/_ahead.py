@@ -9,14 +9,16 @@ time), so the items are those of the sequential listing, in the same order.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import re
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:  # asyncio is imported when an async window runs: a sync program does not load it
+    import asyncio
 
 __all__ = ["AsyncWindow", "Links", "Window", "WindowBase", "links_after"]
 
@@ -143,7 +145,7 @@ class Window(WindowBase[T, Future[T]]):
             self._fill()
 
 
-class AsyncWindow(WindowBase[T, asyncio.Task[T]]):
+class AsyncWindow(WindowBase[T, "asyncio.Task[T]"]):
     """The async twin of ``Window``: the fetches are tasks."""
 
     def __init__(self, fetch: Callable[[str], Awaitable[T]], links: Links, size: int, max_pages: int | None) -> None:
@@ -155,8 +157,10 @@ class AsyncWindow(WindowBase[T, asyncio.Task[T]]):
         return await self._fetch(link)
 
     def _fill(self) -> None:
+        from asyncio import get_running_loop
+
         while (link := self._next_link()) is not None:
-            task = asyncio.get_running_loop().create_task(self._run(link))
+            task = get_running_loop().create_task(self._run(link))
             task.add_done_callback(_retrieve)
             self._in_flight.append((link, task))
 

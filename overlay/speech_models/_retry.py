@@ -8,14 +8,17 @@ only differ in how they wait and read. Clock, wall time, sleep and jitter are in
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import random
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where an async call runs: a sync program does not load asyncio
+    import asyncio
 
 import anyio
 import httpx
@@ -459,8 +462,11 @@ class _Detached:
 
 
 def _on_asyncio() -> bool:
+    running = sys.modules.get("asyncio")  # not imported: no asyncio loop runs (and a sync program never loads it)
+    if running is None:
+        return False
     try:
-        asyncio.get_running_loop()
+        running.get_running_loop()
     except RuntimeError:  # another event loop (trio): its cancellation respects httpcore's shields
         return False
     return True
@@ -494,6 +500,8 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         detached = _Detached(request)
         if not _on_asyncio():
             return await self._call(request, detached)
+        import asyncio
+
         task = asyncio.get_running_loop().create_task(self._call(request, detached))
         self._calls.add(task)
         task.add_done_callback(self._settled)
