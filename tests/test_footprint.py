@@ -1,0 +1,41 @@
+"""What a sync listing leaves behind and loads: no asyncio in a program that never runs an event loop, and pages
+freed by reference counting alone (no cycle left for the collector)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+SYNC_LISTING = r"""
+import gc, json, sys
+import httpx
+import speech_models as sm
+
+def handler(request):
+    skip = int(request.url.params.get("skip", "0"))
+    values = [{"displayName": f"m{i}", "status": "Succeeded", "createdDateTime": "2024-01-01T00:00:00Z",
+               "properties": {"features": {"supportsEndpoints": True}}} for i in range(skip, skip + 100)]
+    body = {"values": values}
+    if skip < 900:
+        body["@nextLink"] = f"https://x.example/speechtotext/models?skip={skip + 100}&top=100&api-version=2025-10-15"
+    return httpx.Response(200, json=body)
+
+with sm.SpeechToTextModels("https://x.example", "k", transport=httpx.MockTransport(handler)) as client:
+    list(client.list_models(top=100, max_items=100))  # warm: first-use caches are not garbage
+    gc.collect()
+    gc.disable()
+    n = 0
+    for model in client.list_models(top=100):
+        n += model.created_date_time is not None and model.properties.features.supports_endpoints
+    garbage = gc.collect()
+print(n, garbage, "asyncio" in sys.modules)
+"""
+
+
+def test_a_sync_listing_loads_no_asyncio_and_leaves_no_cycles() -> None:
+    out = subprocess.run([sys.executable, "-c", SYNC_LISTING], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    listed, garbage, asyncio_loaded = out.stdout.split()
+    assert listed == "1000"
+    assert asyncio_loaded == "False"
+    assert int(garbage) == 0
