@@ -512,3 +512,28 @@ def test_bearer_tokens_are_checked_alongside_or_instead_of_the_key() -> None:
         assert "key authentication is disabled" in assert_error(response, 401)["message"]
         assert response.headers["www-authenticate"] == "Bearer"
         assert get(tokens_only, V, {"Authorization": "Bearer t"}).status_code == 200
+
+
+def test_the_emulator_on_uvloop_leaves_the_processs_event_loop_policy_alone() -> None:
+    """uvicorn picks uvloop when it is installed (the [emulator] extra installs it): through a loop factory, so a
+    test suite that starts the emulator keeps its own asyncio policy and loops."""
+    import asyncio
+    import importlib.util
+
+    from speech_models_emulator import run_emulator
+
+    assert importlib.util.find_spec("uvloop") is not None  # installed by the extra, as the README says
+    policy = asyncio.get_event_loop_policy()
+    with run_emulator() as emulator:
+        assert (
+            httpx.get(
+                f"{emulator.url}/speechtotext/models?api-version=2025-10-15", headers=emulator.admin_headers
+            ).status_code
+            == 200
+        )
+
+    async def loop_module() -> str:
+        return type(asyncio.get_running_loop()).__module__
+
+    assert asyncio.get_event_loop_policy() is policy
+    assert asyncio.run(loop_module()).startswith("asyncio")
