@@ -65,6 +65,25 @@ def test_json_is_the_services_objects_exactly(emulator: RunningEmulator) -> None
     assert result.stderr == ""
 
 
+def test_concurrency_lists_the_same_models_in_the_same_order(emulator: RunningEmulator) -> None:
+    emulator.state.journal.clear()
+    result = cli(emulator, "models", "list", "-o", "jsonl", "--top", "10", "--concurrency", "4")
+    asked = [entry["query"] for entry in emulator.requests]
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [m.to_dict() for m in sdk_models(emulator)]
+    pages = COUNT // 10
+    skips = sorted(int(query.get("skip", 0)) for query in asked)  # in the order they arrived: fetched at once
+    assert skips[:pages] == [10 * n for n in range(pages)]
+    assert len(asked) <= pages + 3  # at most concurrency - 1 asked past the end
+
+
+def test_a_bad_concurrency_is_a_usage_error(emulator: RunningEmulator) -> None:
+    result = cli(emulator, "models", "list", "--concurrency", "0")
+    assert result.returncode == 2
+    assert "concurrency must be an integer from 1 to 64" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_json_is_the_default_output_and_an_environment_variable_changes_it(emulator: RunningEmulator) -> None:
     assert json.loads(cli(emulator, "models", "list", "--max-items", "3").stdout)[0]["displayName"]
     lines = cli(emulator, "models", "list", "--max-items", "3", env={"SPEECH_MODELS_OUTPUT": "jsonl"}).stdout

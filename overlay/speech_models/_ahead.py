@@ -109,6 +109,11 @@ class WindowBase(Generic[T, H]):
         """Ask for no further page (a short or last page came: the pages after it are past the end)."""
         self._stopped = True
 
+    def fill(self) -> None:
+        """Ask for pages until the window is full (called after each page handed back has been checked, so that
+        nothing is asked for past a last page)."""
+        raise NotImplementedError
+
     def close(self) -> None:
         """Drop every fetch not handed back: a thread's not started never starts (one under way finishes unread);
         a task is cancelled."""
@@ -126,9 +131,9 @@ class Window(WindowBase[T, Future[T]]):
         super().__init__(links, size, max_pages)
         self._fetch = fetch
         self._executor = executor
-        self._fill()
+        self.fill()
 
-    def _fill(self) -> None:
+    def fill(self) -> None:
         while (link := self._next_link()) is not None:
             context = contextvars.copy_context()  # the caller's trace context and the like, in the worker
             self._in_flight.append((link, self._executor.submit(context.run, self._fetch, link)))
@@ -137,12 +142,7 @@ class Window(WindowBase[T, Future[T]]):
         """The page `link` points at (raising what fetching it raised), or ``None`` when `link` is not the one the
         window fetched next (the caller then fetches it itself)."""
         future = self._pop(link)
-        if future is None:
-            return None
-        try:
-            return future.result()
-        finally:
-            self._fill()
+        return None if future is None else future.result()
 
 
 class AsyncWindow(WindowBase[T, "asyncio.Task[T]"]):
@@ -151,12 +151,12 @@ class AsyncWindow(WindowBase[T, "asyncio.Task[T]"]):
     def __init__(self, fetch: Callable[[str], Awaitable[T]], links: Links, size: int, max_pages: int | None) -> None:
         super().__init__(links, size, max_pages)
         self._fetch = fetch
-        self._fill()
+        self.fill()
 
     async def _run(self, link: str) -> T:
         return await self._fetch(link)
 
-    def _fill(self) -> None:
+    def fill(self) -> None:
         from asyncio import get_running_loop
 
         while (link := self._next_link()) is not None:
@@ -167,12 +167,7 @@ class AsyncWindow(WindowBase[T, "asyncio.Task[T]"]):
     async def take(self, link: str) -> T | None:
         """The page `link` points at, or ``None``; see ``Window.take``."""
         task = self._pop(link)
-        if task is None:
-            return None
-        try:
-            return await task
-        finally:
-            self._fill()
+        return None if task is None else await task
 
 
 def _retrieve(task: asyncio.Task[Any]) -> None:

@@ -95,7 +95,11 @@ def _client(args: argparse.Namespace) -> SpeechToTextModels:
 
 def _models(client: SpeechToTextModels, args: argparse.Namespace, progress: Progress) -> Iterator[CustomModel]:
     listing = client.list_models(
-        filter=args.filter, top=args.top, max_items=args.max_items, continuation_token=args.continuation_token
+        filter=args.filter,
+        top=args.top,
+        max_items=args.max_items,
+        continuation_token=args.continuation_token,
+        concurrency=args.concurrency,
     )
     for page in listing.by_page():
         progress.page(len(page))
@@ -279,6 +283,12 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--max-items", type=int, help="stop after this many models")
     listing.add_argument(
         "--continuation-token", help="resume a listing where it stopped (a failed listing prints its token)"
+    )
+    listing.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="fetch up to this many pages at once, ahead of the output (same models, same order; default 1)",
     )
 
     parser = argparse.ArgumentParser(

@@ -175,6 +175,7 @@ def _check_window(window: W, page: Page[Any]) -> W | None:
         return None
     if page.continuation_token is None or len(page.items) < window.page_size:
         window.stop_asking()  # the last page, or a short one: what lies after it is past the end
+    window.fill()
     return window
 
 
