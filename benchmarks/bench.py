@@ -207,7 +207,7 @@ print(n, peak)
 
 def memory(sizes: list[int]) -> None:
     with page_server(max(sizes)) as url:
-        peaks: dict[tuple[str, int], float] = {}
+        floor: dict[int, float] = {}  # the first probe's peaks, by size
         for title, probe in (
             ("the floor (raw httpx.Client + json.loads)", FLOOR_PROBE),
             ("a process iterating the overlay's items (one page held at a time)", MEMORY_PROBE),
@@ -217,9 +217,9 @@ def memory(sizes: list[int]) -> None:
             for size in sizes:
                 out = subprocess.run([sys.executable, "-c", probe, url, str(size)], capture_output=True, text=True)
                 listed, peak_kib = map(int, out.stdout.split())
-                peaks[title[:9], size] = peak_kib / 1024
-                versus = peaks[title[:9], size] / peaks["the floor", size]
-                print(f"  {listed:>7,} models: {peak_kib / 1024:6.1f} MiB ({versus:.2f}x the floor's)")
+                peak = peak_kib / 1024
+                floor.setdefault(size, peak)
+                print(f"  {listed:>7,} models: {peak:6.1f} MiB ({peak / floor[size]:.2f}x the floor's)")
 
 
 def emulator_cpu(pages: int) -> None:

@@ -37,7 +37,7 @@ class PageServer:
         self.count = count
         self.link = link or (lambda base, skip, top: f"{base}/speechtotext/models?skip={skip}&top={top}&api-version=x")
         self.hold = 0
-        self.hold_for = 2.0
+        self.hold_for = 30.0  # a readiness wait, not a sleep: it ends as soon as the crowd is there
         self.answer: Callable[[int, int], tuple[int, dict[str, str], bytes] | None] = lambda skip, n: None
         self.in_flight = 0
         self.max_in_flight = 0
@@ -271,7 +271,7 @@ def test_stopping_drops_the_pages_not_started(server: PageServer) -> None:
 
 
 def test_async_stopping_cancels_the_fetches_in_flight(server: PageServer) -> None:
-    server.hold = 100  # requests wait (up to 2 s) for a crowd that never comes
+    server.hold, server.hold_for = 100, 2.0  # requests wait (up to 2 s) for a crowd that never comes
 
     async def stop_early() -> set[asyncio.Task[Any]]:
         async with sm.AsyncSpeechToTextModels(server.url, "k") as client:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import re
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, Future
@@ -65,7 +66,7 @@ class _Cancellable(Protocol):
 H = TypeVar("H", bound=_Cancellable)
 
 
-class WindowBase(Generic[T, H]):
+class WindowBase(ABC, Generic[T, H]):
     """What both windows share: the fetches in flight (`H`: a future or a task) in the order of their links, and how
     many pages may still be asked for."""
 
@@ -109,10 +110,10 @@ class WindowBase(Generic[T, H]):
         """Ask for no further page (a short or last page came: the pages after it are past the end)."""
         self._stopped = True
 
+    @abstractmethod
     def fill(self) -> None:
         """Ask for pages until the window is full (called after each page handed back has been checked, so that
         nothing is asked for past a last page)."""
-        raise NotImplementedError
 
     def close(self) -> None:
         """Drop every fetch not handed back: a thread's not started never starts (one under way finishes unread);

@@ -68,6 +68,7 @@ class _Walk:
         self._honor = honor_retry_after
         self._max_wait = max_wait
         self._wait = 0.0
+        self.ahead_tried = False  # whether this walk has considered fetching ahead (once: at its first link)
 
     def next_wait(self) -> float:
         """Check the token about to be fetched, and return how long to pace before fetching it."""
@@ -140,9 +141,11 @@ class _Options:
             self.check_token(token)
 
     def ahead(self, page: Page[T], walk: _Walk) -> Links | None:
-        """The links to fetch ahead after `page`, when this listing runs ahead and the page's link allows it."""
-        if self.concurrency == 1 or walk.done or page.continuation_token is None:
+        """The links to fetch ahead after `page`, when this listing runs ahead, has not done so yet in this walk (a
+        window that ended stays ended), and the page's link allows it."""
+        if self.concurrency == 1 or walk.ahead_tried or walk.done or page.continuation_token is None:
             return None
+        walk.ahead_tried = True
         if self.honor_retry_after:
             _LOGGER.debug("concurrency=%d is off: honor_retry_after paces the pages one at a time", self.concurrency)
             return None
@@ -226,7 +229,6 @@ class ItemPaged(Generic[T]):
         options = self._options
         walk = options.walk(continuation_token)
         window: Window[Page[T]] | None = None
-        started = False
         own: ThreadPoolExecutor | None = None
         try:
             while not walk.done:
@@ -243,8 +245,7 @@ class ItemPaged(Generic[T]):
                 page = walk.advance(page)
                 if window is not None:
                     window = _check_window(window, page)
-                elif not started and (links := options.ahead(page, walk)) is not None:
-                    started = True
+                elif (links := options.ahead(page, walk)) is not None:
                     if self._executor is not None:
                         executor: Executor = self._executor()
                     else:
@@ -278,19 +279,16 @@ class AsyncItemPaged(Generic[T]):
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         check_token: Callable[[str], None] | None = None,
         concurrency: int = 1,
-        executor: Callable[[], Executor] | None = None,
     ) -> None:
         self._get_page = get_page
         self._options = _Options(continuation_token, max_items, honor_retry_after, max_wait, check_token, concurrency)
         self._sleep = sleep
-        self._executor = executor
 
     async def by_page(self, continuation_token: str | None = None) -> AsyncIterator[Page[T]]:
         """Iterate pages lazily; see ``ItemPaged.by_page``."""
         options = self._options
         walk = options.walk(continuation_token)
         window: AsyncWindow[Page[T]] | None = None
-        started = False
         try:
             while not walk.done:
                 try:
@@ -306,8 +304,7 @@ class AsyncItemPaged(Generic[T]):
                 page = walk.advance(page)
                 if window is not None:
                     window = _check_window(window, page)
-                elif not started and (links := options.ahead(page, walk)) is not None:
-                    started = True
+                elif (links := options.ahead(page, walk)) is not None:
                     window = AsyncWindow(self._get_page, links, options.concurrency, walk.pages_left(links))
                 yield page
         finally:
