@@ -20,9 +20,11 @@ Behaviour = Callable[[socket.socket], None]
 
 
 def head(status: int, headers: dict[str, str] | None = None, length: int | None = None) -> bytes:
-    """A response head; `length` sets Content-Length."""
+    """A response head; `length` sets Content-Length. It says ``Connection: close``, as this server closes every
+    connection after one response: a client that reused it would race the close and retry on a ReadError (under load
+    that is an extra try no test expects)."""
     lines = [f"HTTP/1.1 {status} X"]
-    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    all_headers = {"Content-Type": "application/json", "Connection": "close", **(headers or {})}
     if length is not None:
         all_headers["Content-Length"] = str(length)
     lines += [f"{name}: {value}" for name, value in all_headers.items()]
