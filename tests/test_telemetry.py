@@ -7,6 +7,7 @@ works unchanged without opentelemetry-api."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import subprocess
 import sys
@@ -217,13 +218,70 @@ def test_the_sdk_works_without_opentelemetry() -> None:
             "import sys; sys.modules['opentelemetry'] = None\n"
             "import speech_models as sm\n"
             "from speech_models import _telemetry\n"
-            "assert not _telemetry.AVAILABLE\n"
             f"with sm.SpeechToTextModels({server.url!r}, 'k') as api:\n"
-            "    print(len(list(api.list_models())))\n"
+            "    print(len(list(api.list_models())), _telemetry.in_use())\n"
         )
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+        env = {**os.environ, "OTEL_PYTHON_TRACER_PROVIDER": "sdk_tracer_provider"}  # asks for it: still no error
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False, env=env
+        )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "2"
+    assert result.stdout.split() == ["2", "False"]
+
+
+UNTIL_CONFIGURED = """
+import sys
+import speech_models as sm
+from speech_models import _telemetry
+
+with sm.SpeechToTextModels(sys.argv[1], "k") as api:
+    list(api.list_models())
+    print(_telemetry.in_use(), "opentelemetry" in sys.modules)
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    list(api.list_models())  # the same client, configured after it was made
+    print(_telemetry.in_use(), sorted(span.name for span in exporter.get_finished_spans()))
+"""
+
+
+def test_opentelemetry_is_not_loaded_until_the_application_uses_it() -> None:
+    with ScriptedServer([answer(), answer()]) as server:
+        result = subprocess.run(
+            [sys.executable, "-c", UNTIL_CONFIGURED, server.url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={key: value for key, value in os.environ.items() if not key.startswith("OTEL_")},
+        )
+    assert result.returncode == 0, result.stderr
+    before, after = result.stdout.splitlines()
+    assert before == "False False"  # installed, but not imported: the application does not trace
+    assert after == "True ['GET', 'SpeechToTextModels.list_models']"
+
+
+def test_a_provider_named_in_the_environment_loads_opentelemetry() -> None:
+    with ScriptedServer([answer()]) as server:
+        code = (
+            "import sys, speech_models as sm\n"
+            "from speech_models import _telemetry\n"
+            f"with sm.SpeechToTextModels({server.url!r}, 'k') as api:\n"
+            "    list(api.list_models())\n"
+            "print('opentelemetry' in sys.modules, _telemetry.in_use())\n"
+        )
+        env = {**os.environ, "OTEL_PYTHON_TRACER_PROVIDER": "sdk_tracer_provider"}
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False, env=env
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
 
 
 def test_no_token_in_any_attribute(spans: InMemorySpanExporter) -> None:

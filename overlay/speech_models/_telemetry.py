@@ -1,6 +1,12 @@
-"""OpenTelemetry traces and metrics, when ``opentelemetry-api`` is installed (the ``[otel]`` extra); nothing at all
-when it is not. The SDK only uses the global tracer, meter and propagator providers: the application configures
-OpenTelemetry, the library never does.
+"""OpenTelemetry traces and metrics, when the application uses OpenTelemetry; nothing at all when it does not. The SDK
+only uses the global tracer, meter and propagator providers: the application configures OpenTelemetry, the library
+never does.
+
+"Uses" means the application has imported ``opentelemetry`` (no provider can be configured without importing it) or
+names a provider in the environment (``OTEL_PYTHON_TRACER_PROVIDER``, ``OTEL_PYTHON_METER_PROVIDER``). Until then the
+SDK does not import opentelemetry-api even when it is installed: a program that does not trace pays neither its
+memory (about 1 MiB) nor a no-op span a page. It is checked on each page until it holds, so an application that
+configures OpenTelemetry after making its client is traced from its next page.
 
 - One CLIENT span for each HTTP try, named for its method, made where the tries are made (the retry transport),
   with the HTTP client semantic conventions' attributes, and a W3C ``traceparent`` of that span on the request.
@@ -13,52 +19,65 @@ OpenTelemetry, the library never does.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 
 from ._version import __version__
 
-try:
-    from opentelemetry import context as otel_context
-    from opentelemetry import metrics as otel_metrics
-    from opentelemetry import propagate as otel_propagate
-    from opentelemetry import trace as otel_trace
-    from opentelemetry.trace import SpanKind, StatusCode
-except ImportError:  # the [otel] extra is not installed: every helper below is a no-op
-    otel_trace = None  # type: ignore[assignment]
+__all__ = ["Operation", "Try", "in_use"]
 
-try:
-    from opentelemetry.context import _SUPPRESS_HTTP_INSTRUMENTATION_KEY as SUPPRESS_HTTP  # azure-core uses it too
-except ImportError:
-    SUPPRESS_HTTP = None  # type: ignore[assignment]
-
-__all__ = ["AVAILABLE", "Operation", "Try"]
-
-AVAILABLE = otel_trace is not None
 _SCOPE = "speech_models"
 _OPERATION = "SpeechToTextModels.list_models"
 _NAMESPACE = "Microsoft.CognitiveServices"
+_PROVIDER_VARIABLES = ("OTEL_PYTHON_TRACER_PROVIDER", "OTEL_PYTHON_METER_PROVIDER")
 # The buckets the HTTP semantic conventions advise for http.client.request.duration.
 _BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0]
-_instruments: tuple[Any, Any] | None = None
+_otel: Any = None
+"""The OpenTelemetry API and the SDK's tracer and histogram, once the application uses OpenTelemetry."""
 
 
-def _tracer_and_histogram() -> tuple[Any, Any]:
-    """Made at first use from the global providers (proxies that follow a provider configured later)."""
-    global _instruments
-    if _instruments is None:
-        tracer = otel_trace.get_tracer(_SCOPE, __version__)
-        meter = otel_metrics.get_meter(_SCOPE, __version__)
-        histogram = meter.create_histogram(
-            "http.client.request.duration",
-            unit="s",
-            description="Duration of HTTP client requests.",
-            explicit_bucket_boundaries_advisory=_BUCKETS,
-        )
-        _instruments = (tracer, histogram)
-    return _instruments
+def _load() -> Any:
+    """The API and instruments (made from the global providers: proxies that follow a provider configured later), or
+    ``None`` while the application does not use OpenTelemetry or opentelemetry-api is not installed."""
+    global _otel
+    if _otel is not None:
+        return _otel
+    if sys.modules.get("opentelemetry") is None and not any(os.environ.get(name) for name in _PROVIDER_VARIABLES):
+        return None
+    try:
+        from opentelemetry import context, metrics, propagate, trace
+        from opentelemetry.trace import SpanKind, StatusCode
+    except ImportError:  # the [otel] extra is not installed
+        return None
+    suppress_http = getattr(context, "_SUPPRESS_HTTP_INSTRUMENTATION_KEY", None)  # azure-core uses it too
+    histogram = metrics.get_meter(_SCOPE, __version__).create_histogram(
+        "http.client.request.duration",
+        unit="s",
+        description="Duration of HTTP client requests.",
+        explicit_bucket_boundaries_advisory=_BUCKETS,
+    )
+    _otel = SimpleNamespace(
+        context=context,
+        propagate=propagate,
+        trace=trace,
+        SpanKind=SpanKind,
+        StatusCode=StatusCode,
+        suppress_http=suppress_http,
+        tracer=trace.get_tracer(_SCOPE, __version__),
+        histogram=histogram,
+    )
+    return _otel
+
+
+def in_use() -> bool:
+    """Whether spans and points are being made: the application uses OpenTelemetry and opentelemetry-api is
+    installed."""
+    return _load() is not None
 
 
 def _server(url: httpx.URL) -> dict[str, Any]:
@@ -70,23 +89,24 @@ class Try:
     """One HTTP try: its CLIENT span (current while the try runs) and its duration point. Inert when `enabled` is
     false or OpenTelemetry is absent."""
 
-    __slots__ = ("_attributes", "_histogram", "_span", "_started", "_token")
+    __slots__ = ("_attributes", "_otel", "_span", "_started", "_token")
 
     def __init__(self, request: httpx.Request, resend_count: int, enabled: bool) -> None:
         self._span: Any = None
-        if not (enabled and AVAILABLE):
+        otel = _load() if enabled else None
+        if otel is None:
             return
-        tracer, self._histogram = _tracer_and_histogram()
+        self._otel = otel
         self._attributes: dict[str, Any] = {"http.request.method": request.method, **_server(request.url)}
         attributes = {**self._attributes, "url.full": str(request.url)}  # no secret travels in this API's URLs
         if resend_count:
             attributes["http.request.resend_count"] = resend_count
-        self._span = tracer.start_span(request.method, kind=SpanKind.CLIENT, attributes=attributes)
-        ctx = otel_trace.set_span_in_context(self._span)
-        otel_propagate.inject(request.headers, context=ctx)
-        if SUPPRESS_HTTP is not None:
-            ctx = otel_context.set_value(SUPPRESS_HTTP, True, ctx)
-        self._token = otel_context.attach(ctx)
+        self._span = otel.tracer.start_span(request.method, kind=otel.SpanKind.CLIENT, attributes=attributes)
+        ctx = otel.trace.set_span_in_context(self._span)
+        otel.propagate.inject(request.headers, context=ctx)
+        if otel.suppress_http is not None:
+            ctx = otel.context.set_value(otel.suppress_http, True, ctx)
+        self._token = otel.context.attach(ctx)
         self._started = time.perf_counter()
 
     def end(self, response: httpx.Response | None = None, error: BaseException | None = None) -> None:
@@ -95,7 +115,8 @@ class Try:
         if span is None:
             return
         self._span = None
-        otel_context.detach(self._token)
+        otel = self._otel
+        otel.context.detach(self._token)
         attributes = self._attributes
         error_type = None
         if response is not None:
@@ -108,27 +129,28 @@ class Try:
         if error_type is not None:
             attributes["error.type"] = error_type
             span.set_attribute("error.type", error_type)
-            span.set_status(StatusCode.ERROR)
-        self._histogram.record(time.perf_counter() - self._started, attributes)
+            span.set_status(otel.StatusCode.ERROR)
+        otel.histogram.record(time.perf_counter() - self._started, attributes)
         span.end()
 
 
 class Operation:
     """One page fetch: the INTERNAL span that is the parent of its tries. Use as a context manager."""
 
-    __slots__ = ("_span", "_token")
+    __slots__ = ("_otel", "_span", "_token")
 
     def __init__(self, request: httpx.Request, enabled: bool) -> None:
         self._span: Any = None
-        if not (enabled and AVAILABLE):
+        otel = _load() if enabled else None
+        if otel is None:
             return
-        tracer, _ = _tracer_and_histogram()
+        self._otel = otel
         attributes = {"az.namespace": _NAMESPACE, **_server(request.url)}
         client_request_id = request.headers.get("x-ms-client-request-id")
         if client_request_id:
             attributes["az.client_request_id"] = client_request_id
-        self._span = tracer.start_span(_OPERATION, kind=SpanKind.INTERNAL, attributes=attributes)
-        self._token = otel_context.attach(otel_trace.set_span_in_context(self._span))
+        self._span = otel.tracer.start_span(_OPERATION, kind=otel.SpanKind.INTERNAL, attributes=attributes)
+        self._token = otel.context.attach(otel.trace.set_span_in_context(self._span))
 
     def __enter__(self) -> Operation:
         return self
@@ -142,8 +164,9 @@ class Operation:
         if span is None:
             return
         self._span = None
-        otel_context.detach(self._token)
+        otel = self._otel
+        otel.context.detach(self._token)
         if exc is not None and isinstance(exc, Exception):  # a cancellation (BaseException) is not an error
             span.set_attribute("error.type", type(exc).__qualname__)
-            span.set_status(StatusCode.ERROR, str(exc)[:200])
+            span.set_status(otel.StatusCode.ERROR, str(exc)[:200])
         span.end()
