@@ -1,4 +1,4 @@
-"""What a sync listing leaves behind and loads: no asyncio in a program that never runs an event loop, no
+"""What a sync listing leaves behind and loads: no asyncio or anyio in a program that never runs an event loop, no
 opentelemetry in a program that does not use it, and pages freed by reference counting alone (no cycle left for the
 collector)."""
 
@@ -30,16 +30,17 @@ with sm.SpeechToTextModels("https://x.example", "k", transport=httpx.MockTranspo
     for model in client.list_models(top=100):
         n += model.created_date_time is not None and model.properties.features.supports_endpoints
     garbage = gc.collect()
-print(n, garbage, "asyncio" in sys.modules, "opentelemetry" in sys.modules)
+print(n, garbage, "asyncio" in sys.modules, "anyio" in sys.modules, "opentelemetry" in sys.modules)
 """
 
 
-def test_a_sync_listing_loads_no_asyncio_nor_opentelemetry_and_leaves_no_cycles() -> None:
+def test_a_sync_listing_loads_no_asyncio_anyio_or_opentelemetry_and_leaves_no_cycles() -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
     out = subprocess.run([sys.executable, "-c", SYNC_LISTING], capture_output=True, text=True, check=False, env=env)
     assert out.returncode == 0, out.stderr
-    listed, garbage, asyncio_loaded, otel_loaded = out.stdout.split()
+    listed, garbage, asyncio_loaded, anyio_loaded, otel_loaded = out.stdout.split()
     assert listed == "1000"
     assert asyncio_loaded == "False"
+    assert anyio_loaded == "False"
     assert otel_loaded == "False"  # installed here, but this program does not use it (see _telemetry)
     assert int(garbage) == 0

@@ -18,9 +18,11 @@ import threading
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import anyio
+if TYPE_CHECKING:
+    import anyio
+
 import httpx
 
 from ._config import KEY_ENV, KEY_HEADER
@@ -126,7 +128,11 @@ class _Flight:
 
     def __init__(self, is_async: bool) -> None:
         self.thread_done = threading.Event()
-        self.task_done = anyio.Event() if is_async else None
+        self.task_done: anyio.Event | None = None
+        if is_async:  # imported here: a sync program does not load anyio
+            import anyio
+
+            self.task_done = anyio.Event()
         self.token: _Token | None = None
         self.error: Exception | None = None  # None with no token: the fetch was interrupted; try again
 

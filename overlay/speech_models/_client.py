@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Self
 
-import anyio
 import httpx
 from speech_models_client import AuthenticatedClient
 from speech_models_client.models import CustomModel
@@ -24,7 +23,7 @@ from ._endpoint import Endpoint
 from ._errors import ConfigurationError
 from ._page import AsyncPageSender, CallSettings, ListQuery, PageSender, afetch_page, fetch_page
 from ._paging import AsyncItemPaged, ItemPaged, Page
-from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport
+from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport, async_sleep
 
 __all__ = ["DEFAULT_API_VERSION", "AsyncSpeechToTextModels", "SpeechToTextModels"]
 
@@ -327,7 +326,7 @@ class AsyncSpeechToTextModels(_Base):
         timeout: float | httpx.Timeout = 30.0,
         retry_policy: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = async_sleep,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
         tracing: bool = True,

@@ -14,10 +14,9 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
-import anyio
-
 from ._ahead import AsyncWindow, Links, Window, WindowBase, links_after
 from ._errors import ConfigurationError, NextLinkError, SpeechModelsError
+from ._retry import async_sleep
 
 __all__ = ["AsyncItemPaged", "ItemPaged", "Page"]
 
@@ -276,7 +275,7 @@ class AsyncItemPaged(Generic[T]):
         max_items: int | None = None,
         honor_retry_after: bool = False,
         max_wait: float = 60.0,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = async_sleep,
         check_token: Callable[[str], None] | None = None,
         concurrency: int = 1,
     ) -> None:

@@ -17,10 +17,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # imported where an async call runs: a sync program does not load asyncio
+if TYPE_CHECKING:  # imported where an async call runs: a sync program loads neither
     import asyncio
 
-import anyio
+    import anyio
+
 import httpx
 
 from ._config import CLIENT_REQUEST_ID_HEADER
@@ -398,6 +399,13 @@ class RetryTransport(httpx.BaseTransport):
         self._wrapped.close()
 
 
+async def async_sleep(seconds: float) -> None:
+    """``anyio.sleep``, imported when an async program first waits: a sync program does not load anyio."""
+    import anyio
+
+    await anyio.sleep(seconds)
+
+
 class _Abandoned(Exception):
     """Ends a detached call whose caller was cancelled, at the first point where that is safe."""
 
@@ -452,6 +460,8 @@ class _Detached:
             if inspect.iscoroutine(awaitable):
                 awaitable.close()
             raise _Abandoned
+        import anyio
+
         with anyio.CancelScope() as scope:
             self._scope, self._cancellable = scope, cancellable
             try:
@@ -485,7 +495,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         *,
         policy: RetryPolicy | None = None,
         attempt_timeout: float | None = None,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = async_sleep,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
         rng: random.Random | None = None,
