@@ -16,7 +16,7 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from speech_models_emulator import Faults, build_models, create_app, run_emulator
-from speech_models_emulator.data import load_models
+from speech_models_emulator.data import ENDPOINT_PLACEHOLDER, load_models
 from speech_models_emulator.filters import FilterError, compile_filter
 from speech_models_emulator.inprocess import SyncASGITransport
 
@@ -119,6 +119,16 @@ def test_pages_carry_an_absolute_next_link_and_retry_after(client: httpx.Client)
     assert len(body["values"]) == 2
     assert body["@nextLink"] == f"http://testserver/speechtotext/models?skip=2&top=2&filter=status%20eq%20'Running'&{V}"
     assert all(m["self"].startswith("http://testserver/speechtotext/models/") for m in body["values"])
+
+
+def test_every_link_in_a_page_is_the_emulators_own_address(client: httpx.Client) -> None:
+    expected = [
+        json.loads(json.dumps(model).replace(ENDPOINT_PLACEHOLDER, "http://testserver"))
+        for model in build_models(250)[5:105]
+    ]
+    response = get(client, f"skip=5&top=100&{V}")
+    assert ENDPOINT_PLACEHOLDER not in response.text
+    assert response.json()["values"] == expected
 
 
 def test_the_last_page_has_no_next_link(client: httpx.Client) -> None:

@@ -32,7 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .chaos import SOCKET_KINDS, Blow, Chaos
-from .data import ENDPOINT_PLACEHOLDER, StoredModel, build_models, store
+from .data import StoredModel, build_models, store
 from .faults import Fault, Faults, retry_after_headers
 from .filters import FilterError, compile_filter
 from .validation import SpecValidator
@@ -262,9 +262,10 @@ def _integer(params: dict[str, str], name: str, default: int, low: int, high: in
 
 
 def _page_body(state: EmulatorState, indices: Sequence[int], next_link: str | None, base: str) -> str:
-    values = ",".join(state.models[i].json for i in indices)
+    models = state.models
+    values = ",".join([base.join(models[i].parts) for i in indices])
     tail = f',"@nextLink":{json.dumps(next_link)}' if next_link else ""
-    return f'{{"values":[{values}]{tail}}}'.replace(ENDPOINT_PLACEHOLDER, base)
+    return f'{{"values":[{values}]{tail}}}'
 
 
 def _authentication_error(request: Request, state: EmulatorState) -> Response | None:
