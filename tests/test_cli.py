@@ -273,6 +273,32 @@ def test_ctrl_c_exits_130_quietly(emulator: RunningEmulator) -> None:
     assert out == b""
 
 
+def test_ctrl_c_that_lands_inside_the_pools_lock_still_exits(
+    monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator
+) -> None:
+    """A KeyboardInterrupt can arrive just after httpcore's pool took its lock and before its ``__enter__`` returned
+    (the CI saw the subprocess test above hang once): the lock stays held, and closing the pool would wait forever.
+    Here the interrupt is put exactly there; the command must still end, with 130."""
+    import threading
+
+    import httpcore
+
+    def interrupted(pool: httpcore.ConnectionPool, request: httpcore.Request) -> httpcore.Response:
+        pool._optional_thread_lock._lock.acquire()  # taken, never released: where the interrupt landed
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(httpcore.ConnectionPool, "handle_request", interrupted)
+    monkeypatch.setenv("AZURE_SPEECH_ENDPOINT", emulator.url)
+    monkeypatch.setenv("AZURE_SPEECH_KEY", SECRET)
+    codes: list[int] = []
+    command = threading.Thread(
+        target=lambda: codes.append(main(["models", "list"], out=io.StringIO(), err=io.StringIO())), daemon=True
+    )
+    command.start()
+    command.join(30)  # ends at once; a close that waits on the held lock would never end
+    assert codes == [130]
+
+
 def test_missing_extras_are_named(monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator) -> None:
     err = io.StringIO()
     monkeypatch.setitem(sys.modules, "speech_models_emulator.__main__", None)  # as if the extra were absent

@@ -83,6 +83,22 @@ class Progress:
             self._stream.flush()
 
 
+@contextlib.contextmanager
+def _opened(args: argparse.Namespace) -> Iterator[SpeechToTextModels]:
+    """The command's client, closed when the command ends, except when Ctrl-C ends it: the process is ending then,
+    and closing could wait forever on a lock the interrupt left held (httpcore's pool takes its lock in a
+    Python-level ``__enter__``, which a ``KeyboardInterrupt`` can land in after the lock is taken)."""
+    client = _client(args)
+    try:
+        yield client
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        client.close()
+        raise
+    client.close()
+
+
 def _client(args: argparse.Namespace) -> SpeechToTextModels:
     if args.auth == "entra":
         try:
@@ -145,7 +161,7 @@ class Stopped(Exception):
 def _list(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     columns = _columns(args.columns, DEFAULT_COLUMNS, COLUMNS)
     progress = Progress(err, not args.quiet)
-    with _client(args) as client:
+    with _opened(args) as client:
         items = _models(client, args, progress)
         try:
             with _writing():
@@ -228,7 +244,7 @@ def _expiring(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     kinds = [args.kind] if args.kind else list(_KINDS)
     progress = Progress(err, not args.quiet)
     found: list[Expiring] = []
-    with _client(args) as client:
+    with _opened(args) as client:
         try:
             for model in _models(client, args, progress):
                 for kind in kinds:
