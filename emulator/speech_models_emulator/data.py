@@ -29,12 +29,16 @@ _FILTERABLE = ("displayName", "description", "status", "locale")
 
 @dataclass(frozen=True)
 class StoredModel:
-    """One model: its serialized JSON (endpoint as a placeholder), that JSON split at the placeholder (a page joins
-    the pieces with its own address: a join, where a replace would scan the whole page), and its filterable fields."""
+    """One model: its serialized JSON split at the endpoint placeholder (a page joins the pieces with its own address:
+    a join, where a replace would scan the whole page) and its filterable fields."""
 
-    json: str
-    fields: dict[str, Any]
     parts: tuple[str, ...]
+    fields: dict[str, Any]
+
+    @property
+    def json(self) -> str:
+        """The serialized JSON, the endpoint as a placeholder."""
+        return ENDPOINT_PLACEHOLDER.join(self.parts)
 
 
 def _iso(moment: datetime.datetime) -> str:
@@ -134,5 +138,5 @@ def store(models: Iterable[dict[str, Any]]) -> Sequence[StoredModel]:
     stored = []
     for position, model in enumerate(models):
         text = json.dumps(model, separators=(",", ":"))
-        stored.append(StoredModel(text, _filter_fields(model, position), tuple(text.split(ENDPOINT_PLACEHOLDER))))
+        stored.append(StoredModel(tuple(text.split(ENDPOINT_PLACEHOLDER)), _filter_fields(model, position)))
     return stored

@@ -39,20 +39,23 @@ _PROVIDER_VARIABLES = ("OTEL_PYTHON_TRACER_PROVIDER", "OTEL_PYTHON_METER_PROVIDE
 _BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0]
 _otel: Any = None
 """The OpenTelemetry API and the SDK's tracer and histogram, once the application uses OpenTelemetry."""
+_installed = True
+"""False once importing opentelemetry-api failed: a failed import is not cached by Python, and retrying it on every
+page would search ``sys.path`` each time."""
 
 
 def _load() -> Any:
     """The API and instruments (made from the global providers: proxies that follow a provider configured later), or
     ``None`` while the application does not use OpenTelemetry or opentelemetry-api is not installed."""
-    global _otel
-    if _otel is not None:
+    global _otel, _installed
+    if _otel is not None or not _installed:
         return _otel
     if sys.modules.get("opentelemetry") is None and not any(os.environ.get(name) for name in _PROVIDER_VARIABLES):
         return None
     try:
         from opentelemetry import context, metrics, propagate, trace
-        from opentelemetry.trace import SpanKind, StatusCode
     except ImportError:  # the [otel] extra is not installed
+        _installed = False
         return None
     suppress_http = getattr(context, "_SUPPRESS_HTTP_INSTRUMENTATION_KEY", None)  # azure-core uses it too
     histogram = metrics.get_meter(_SCOPE, __version__).create_histogram(
@@ -65,8 +68,6 @@ def _load() -> Any:
         context=context,
         propagate=propagate,
         trace=trace,
-        SpanKind=SpanKind,
-        StatusCode=StatusCode,
         suppress_http=suppress_http,
         tracer=trace.get_tracer(_SCOPE, __version__),
         histogram=histogram,
@@ -101,7 +102,7 @@ class Try:
         attributes = {**self._attributes, "url.full": str(request.url)}  # no secret travels in this API's URLs
         if resend_count:
             attributes["http.request.resend_count"] = resend_count
-        self._span = otel.tracer.start_span(request.method, kind=otel.SpanKind.CLIENT, attributes=attributes)
+        self._span = otel.tracer.start_span(request.method, kind=otel.trace.SpanKind.CLIENT, attributes=attributes)
         ctx = otel.trace.set_span_in_context(self._span)
         otel.propagate.inject(request.headers, context=ctx)
         if otel.suppress_http is not None:
@@ -129,7 +130,7 @@ class Try:
         if error_type is not None:
             attributes["error.type"] = error_type
             span.set_attribute("error.type", error_type)
-            span.set_status(otel.StatusCode.ERROR)
+            span.set_status(otel.trace.StatusCode.ERROR)
         otel.histogram.record(time.perf_counter() - self._started, attributes)
         span.end()
 
@@ -149,7 +150,7 @@ class Operation:
         client_request_id = request.headers.get("x-ms-client-request-id")
         if client_request_id:
             attributes["az.client_request_id"] = client_request_id
-        self._span = otel.tracer.start_span(_OPERATION, kind=otel.SpanKind.INTERNAL, attributes=attributes)
+        self._span = otel.tracer.start_span(_OPERATION, kind=otel.trace.SpanKind.INTERNAL, attributes=attributes)
         self._token = otel.context.attach(otel.trace.set_span_in_context(self._span))
 
     def __enter__(self) -> Operation:
@@ -168,5 +169,5 @@ class Operation:
         otel.context.detach(self._token)
         if exc is not None and isinstance(exc, Exception):  # a cancellation (BaseException) is not an error
             span.set_attribute("error.type", type(exc).__qualname__)
-            span.set_status(otel.StatusCode.ERROR, str(exc)[:200])
+            span.set_status(otel.trace.StatusCode.ERROR, str(exc)[:200])
         span.end()
