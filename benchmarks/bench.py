@@ -227,7 +227,9 @@ def emulator_cpu(pages: int) -> None:
     print(f"\nServer CPU a page (100 models; {pages} pages listed by a raw httpx loop)")
     emulator = [sys.executable, "-u", "-m", "speech_models_emulator", "--port", "0", "--count", str(pages * 100)]
     page = [sys.executable, "-u", str(HERE / "page_server.py"), str(pages * 100)]
-    for title, command in (("page server (pre-serialized)", page), ("emulator", emulator)):
+    servers = [("page server (pre-serialized)", page)]
+    servers += [(f"emulator on {http}", [*emulator, "--http", http]) for http in ("httptools", "h11")]
+    for title, command in servers:
         with serving(command) as (url, pid):
             link: str | None = url + "/speechtotext/models?top=100&api-version=2025-10-15"
             with httpx.Client(headers={"Ocp-Apim-Subscription-Key": "emulator-key"}) as client:

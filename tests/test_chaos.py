@@ -21,9 +21,10 @@ COUNT = 37
 TYPED = (sm.APIConnectionError, sm.APIStatusError)  # what a listing may end with when retries give up
 
 
-@pytest.fixture
-def emulator() -> Iterator[RunningEmulator]:
-    with run_emulator(count=COUNT) as running:
+@pytest.fixture(params=["h11", "httptools"])
+def emulator(request: pytest.FixtureRequest) -> Iterator[RunningEmulator]:
+    """The emulator on each HTTP parser: the socket-level kinds (reset, midbody, drip, stall) go through it."""
+    with run_emulator(count=COUNT, http=request.param) as running:
         yield running
 
 

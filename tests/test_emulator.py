@@ -19,10 +19,12 @@ from speech_models_emulator import Faults, build_models, create_app, run_emulato
 from speech_models_emulator.data import ENDPOINT_PLACEHOLDER, load_models
 from speech_models_emulator.filters import FilterError, compile_filter
 from speech_models_emulator.inprocess import SyncASGITransport
+from speech_models_emulator.server import HttpParser, emulator_protocol
 
 KEY = "emulator-key"
 HEADERS = {"Ocp-Apim-Subscription-Key": KEY}
 V = "api-version=2025-10-15"
+PARSERS: list[HttpParser] = ["h11", "httptools"]  # the socket-level contract is checked on both
 
 
 def in_process(app: Any) -> httpx.Client:
@@ -332,8 +334,9 @@ def test_bad_input_gets_a_4xx_with_an_error_body(raw_query: bytes, status: int) 
     ],
     ids=["raw-non-ascii", "100k-filter", "huge-top"],
 )
-def test_bad_requests_over_a_real_socket_get_error_bodies(target: bytes) -> None:
-    with run_emulator(count=5) as emulator:
+@pytest.mark.parametrize("http", PARSERS)
+def test_bad_requests_over_a_real_socket_get_error_bodies(target: bytes, http: HttpParser) -> None:
+    with run_emulator(count=5, http=http) as emulator:
         host, port = emulator.url.removeprefix("http://").rsplit(":", 1)
         with socket.create_connection((host, int(port)), timeout=10) as sock:
             sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: " + host.encode() + b"\r\n")
@@ -480,9 +483,10 @@ def test_head_is_405_with_allow_and_an_error_body(client: httpx.Client) -> None:
     assert response.content == b""
 
 
+@pytest.mark.parametrize("http", PARSERS)
 @pytest.mark.parametrize("sent", [b"", b"GET /speechtotext/models HTTP/1.1\r\nHost: x\r\n"])
-def test_a_client_that_never_finishes_its_head_is_disconnected(sent: bytes) -> None:
-    with run_emulator(count=1, header_timeout=0.2) as emulator:
+def test_a_client_that_never_finishes_its_head_is_disconnected(sent: bytes, http: HttpParser) -> None:
+    with run_emulator(count=1, header_timeout=0.2, http=http) as emulator:
         port = int(emulator.url.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port)) as conn:
             conn.sendall(sent)
@@ -496,6 +500,62 @@ def test_a_client_that_never_finishes_its_head_is_disconnected(sent: bytes) -> N
         assert json.loads(body)["code"] == "InvalidRequest"
     else:
         assert received == b""
+
+
+def _read_response(conn: socket.socket) -> tuple[bytes, bytes]:
+    """One whole response (head, body) by its content-length, leaving the connection open."""
+    raw = b""
+    while b"\r\n\r\n" not in raw:
+        raw += conn.recv(65536)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    fields = dict(line.split(b":", 1) for line in head.lower().split(b"\r\n")[1:])
+    length = int(fields[b"content-length"])
+    while len(body) < length:
+        body += conn.recv(65536)
+    return head, body
+
+
+@pytest.mark.parametrize("http", PARSERS)
+@pytest.mark.parametrize("then", [b"", b"GET /speechtotext/mo"])
+def test_after_a_response_the_head_timer_starts_again(then: bytes, http: HttpParser) -> None:
+    """Kept alive after a response: closed without an answer when nothing more is asked, a 408 for a head that
+    begins and never ends."""
+    with run_emulator(count=1, header_timeout=0.2, http=http) as emulator:
+        port = int(emulator.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            conn.settimeout(10)  # a hang guard: the emulator closes 0.2 s after the response
+            conn.sendall(b"GET /speechtotext/models?" + V.encode() + b" HTTP/1.1\r\nHost: x\r\n")
+            conn.sendall(b"Ocp-Apim-Subscription-Key: " + KEY.encode() + b"\r\n\r\n")
+            head, body = _read_response(conn)
+            assert head.startswith(b"HTTP/1.1 200")
+            assert json.loads(body)["values"]
+            conn.sendall(then)
+            received = b""
+            while chunk := conn.recv(4096):
+                received += chunk
+    if then:
+        assert received.startswith(b"HTTP/1.1 408")
+    else:
+        assert received == b""
+
+
+@pytest.mark.parametrize("http", PARSERS)
+def test_a_slow_answer_is_not_cut_short_by_the_head_timer(http: HttpParser) -> None:
+    """The head timer stops once a whole head has arrived: an answer later than it is still the answer."""
+    with run_emulator(count=1, header_timeout=0.1, http=http) as emulator:
+        emulator.state.faults.latency = 0.5
+        response = httpx.get(f"{emulator.url}/speechtotext/models?{V}", headers=HEADERS, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def test_auto_serves_on_httptools_when_it_is_installed() -> None:
+    """The [emulator] extra installs httptools; "auto" picks it, and a wrong name is refused by name."""
+    assert emulator_protocol("auto")[0] == "httptools"
+    with run_emulator(count=1) as emulator:
+        assert emulator.http == "httptools"
+        assert httpx.get(f"{emulator.url}/speechtotext/models?{V}", headers=HEADERS).status_code == 200
+    with pytest.raises(ValueError, match="'h2'"):
+        emulator_protocol("h2")  # type: ignore[arg-type]
 
 
 def test_fault_admin_route_rejects_non_json(faulty: httpx.Client) -> None:

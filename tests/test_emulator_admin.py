@@ -14,7 +14,7 @@ import httpx
 import pytest
 import speech_models as sm
 from azure.core.credentials import AccessToken
-from speech_models_emulator import build_models, create_app, run_emulator
+from speech_models_emulator import DEFAULT_KEY, build_models, create_app, run_emulator
 from speech_models_emulator.app import JOURNAL_SIZE
 from speech_models_emulator.data import store
 from speech_models_emulator.server import RunningEmulator
@@ -141,6 +141,22 @@ def test_the_command_line_takes_the_key_twice() -> None:
             for key in ("k-one", "k-two"):
                 with sm.SpeechToTextModels(url, key) as client:
                     assert len(list(client.list_models(max_items=1))) == 1
+        finally:
+            child.terminate()
+            child.wait(10)
+
+
+@pytest.mark.parametrize("http", ["h11", "httptools"])
+def test_the_command_line_serves_on_the_parser_asked_for(http: str) -> None:
+    command = [sys.executable, "-m", "speech_models_emulator", "--port", "0", "--count", "3", "--http", http]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        try:
+            assert child.stdout is not None
+            assert child.stderr is not None
+            url = child.stdout.readline().strip()
+            assert f"serving 3 models on {http};" in child.stderr.readline()
+            with sm.SpeechToTextModels(url, DEFAULT_KEY) as client:
+                assert len(list(client.list_models())) == 3
         finally:
             child.terminate()
             child.wait(10)

@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--entra", action="store_true", help="accept unexpired JWTs for the Cognitive Services audience (unsigned)"
     )
+    parser.add_argument(
+        "--http",
+        choices=["auto", "h11", "httptools"],
+        default="auto",
+        help="the HTTP/1.1 parser (default: %(default)s: httptools when installed, else h11)",
+    )
     args = parser.parse_args(argv)
     if args.host != "localhost" and not ipaddress.ip_address(args.host).is_loopback:
         parser.error("the emulator serves loopback addresses only")
@@ -66,11 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with run_emulator(app, host=args.host, port=args.port) as emulator:
+    with run_emulator(app, host=args.host, port=args.port, http=args.http) as emulator:
         print(emulator.url, flush=True)
         auth = "bearer tokens only" if key is None else f"keys {', '.join(map(repr, key))}"
         chaos = f"; chaos {args.chaos:g} (seed {args.seed})" if args.chaos else ""
-        print(f"serving {len(emulator.state.models)} models; {auth}{chaos}; Ctrl-C stops", file=sys.stderr)
+        served = f"serving {len(emulator.state.models)} models on {emulator.http}"
+        print(f"{served}; {auth}{chaos}; Ctrl-C stops", file=sys.stderr, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0

@@ -1,15 +1,20 @@
-"""Serve the emulator with uvicorn on a loopback port, in a background thread, for tests, demos and scripts."""
+"""Serve the emulator with uvicorn on a loopback port, in a background thread, for tests, demos and scripts.
+
+Two HTTP/1.1 parsers serve the same contract: httptools (llhttp, in C; the ``[emulator]`` extra installs it) when it
+is installed, about half the server's CPU a page, and h11 (pure Python) otherwise or when asked for.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import h11
 import uvicorn
@@ -18,17 +23,20 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .app import HANGUP_EXTENSION, EmulatorState, create_app
 
-__all__ = ["ErrorBodyH11Protocol", "RunningEmulator", "run_emulator"]
+__all__ = ["ErrorBodyH11Protocol", "HttpParser", "RunningEmulator", "emulator_protocol", "run_emulator"]
+
+HttpParser = Literal["auto", "h11", "httptools"]
 
 
 @dataclass(frozen=True)
 class RunningEmulator:
     """A running emulator: its base URL (the SDK's endpoint), its key at start ("" with key authentication off),
-    and the app (``state.faults``, ``state.tokens``, ``state.key`` etc.)."""
+    the app (``state.faults``, ``state.tokens``, ``state.key`` etc.) and the HTTP parser it runs on."""
 
     url: str
     key: str
     app: Starlette
+    http: Literal["h11", "httptools"] = "h11"
 
     @property
     def state(self) -> EmulatorState:
@@ -50,42 +58,45 @@ class RunningEmulator:
 HEADER_TIMEOUT = 10.0
 
 
-class ErrorBodyH11Protocol(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol, except that a request it cannot parse (raw non-ASCII bytes in the request
-    line, say) gets a 400 with an ``Error`` body, like every other error of the emulator, not plain text, and a
-    client that does not finish a request head within ``header_timeout`` seconds of connecting (or of the last
-    response) gets a 408 and is disconnected, however slowly it trickles bytes in."""
+class _ContractProtocol:
+    """What the emulator adds to uvicorn's HTTP/1.1 protocols: a request it cannot parse (raw non-ASCII bytes in
+    the request line, say) gets a 400 with an ``Error`` body, like every other error of the emulator, not plain
+    text; a client that does not finish a request head within ``header_timeout`` seconds of connecting (or of the
+    last response) gets a 408 and is disconnected, however slowly it trickles bytes in; and the app finds the
+    socket's hang-up in the scope (the chaos kinds reset and midbody)."""
 
     header_timeout = HEADER_TIMEOUT
     _header_timer: asyncio.TimerHandle | None = None
+    transport: asyncio.Transport
+    loop: asyncio.AbstractEventLoop
+    app: Any
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
         self._arm_header_timer()
-        inner = self.app
+        inner, stream = self.app, self.transport
 
         def hangup(abort: bool) -> None:
-            (transport.abort if abort else transport.close)()
+            (stream.abort if abort else stream.close)()
 
         async def app(scope: Any, receive: Any, send: Any) -> None:
-            scope.setdefault("extensions", {})[HANGUP_EXTENSION] = hangup  # for the chaos kinds reset and midbody
+            scope.setdefault("extensions", {})[HANGUP_EXTENSION] = hangup
             await inner(scope, receive, send)
 
         self.app = app
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header_timer()
-        super().connection_lost(exc)
-
-    def handle_events(self) -> None:
-        super().handle_events()
-        if self.conn.their_state is not h11.IDLE:  # a whole request head has arrived
-            self._disarm_header_timer()
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        super().on_response_complete()  # type: ignore[misc]
         if not self.transport.is_closing():
             self._arm_header_timer()
+
+    def _head_begun(self) -> bool:
+        """Whether a part of the next request head has arrived (the parser's to say)."""
+        raise NotImplementedError
 
     def _arm_header_timer(self) -> None:
         self._disarm_header_timer()
@@ -98,41 +109,82 @@ class ErrorBodyH11Protocol(H11Protocol):
 
     def _header_timed_out(self) -> None:
         self._header_timer = None
-        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+        if self.transport.is_closing():
             return
-        if self.conn.their_state is h11.IDLE and not self.conn.trailing_data[0]:
+        if not self._head_begun():
             self.transport.close()  # an idle keep-alive connection: nothing was asked, nothing to answer
             return
-        body = json.dumps(
-            {
-                "code": "InvalidRequest",
-                "message": f"The request head did not arrive within {self.header_timeout:g} seconds.",
-            }
-        ).encode()
+        message = f"The request head did not arrive within {self.header_timeout:g} seconds."
+        self._answer_and_close(408, "Request Timeout", {"code": "InvalidRequest", "message": message})
+
+    def send_400_response(self, msg: str) -> None:
+        error = {
+            "code": "InvalidRequest",
+            "message": f"The request could not be parsed: {msg}",
+            "innerError": {"code": "InvalidParameterValue", "message": msg},
+        }
+        self._answer_and_close(400, "Bad Request", error)
+
+    def _answer_and_close(self, status: int, reason: str, error: dict[str, Any]) -> None:
+        body = json.dumps(error).encode()
         head = (
-            "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+            f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
             f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
         ).encode()
         self.transport.write(head + body)
         self.transport.close()
 
-    def send_400_response(self, msg: str) -> None:
-        body = json.dumps(
-            {
-                "code": "InvalidRequest",
-                "message": f"The request could not be parsed: {msg}",
-                "innerError": {"code": "InvalidParameterValue", "message": msg},
-            }
-        ).encode()
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ]
-        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body)):
-            self.transport.write(self.conn.send(event))
-        self.transport.write(self.conn.send(h11.EndOfMessage()))
-        self.transport.close()
+
+class ErrorBodyH11Protocol(_ContractProtocol, H11Protocol):
+    """uvicorn's h11 protocol with the emulator's contract (see ``_ContractProtocol``)."""
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.conn.their_state is not h11.IDLE:  # a whole request head has arrived
+            self._disarm_header_timer()
+
+    def _head_begun(self) -> bool:
+        return self.conn.their_state is not h11.IDLE or bool(self.conn.trailing_data[0])
+
+
+def _httptools_protocol() -> type[Any]:
+    """uvicorn's httptools protocol with the emulator's contract; made on first use, since importing uvicorn's
+    module needs httptools."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class ErrorBodyHttpToolsProtocol(_ContractProtocol, HttpToolsProtocol):
+        _begun = False
+
+        def on_message_begin(self) -> None:
+            self._begun = True
+            super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            self._disarm_header_timer()
+            super().on_headers_complete()
+
+        def on_response_complete(self) -> None:
+            self._begun = False
+            super().on_response_complete()
+
+        def _head_begun(self) -> bool:
+            return self._begun
+
+    return ErrorBodyHttpToolsProtocol
+
+
+def emulator_protocol(http: HttpParser = "auto") -> tuple[Literal["h11", "httptools"], type[Any]]:
+    """The parser's name and uvicorn protocol class that `http` asks for ("auto": httptools when installed)."""
+    if http == "auto":
+        http = "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
+    if http == "httptools":
+        try:
+            return "httptools", _httptools_protocol()
+        except ImportError:
+            raise ImportError("the httptools parser needs httptools: pip install 'speech-models[emulator]'") from None
+    if http == "h11":
+        return "h11", ErrorBodyH11Protocol
+    raise ValueError(f"http must be 'auto', 'h11' or 'httptools', not {http!r}")
 
 
 @contextlib.contextmanager
@@ -142,6 +194,7 @@ def run_emulator(
     host: str = "127.0.0.1",
     port: int = 0,
     header_timeout: float = HEADER_TIMEOUT,
+    http: HttpParser = "auto",
     **create_args: Any,
 ) -> Iterator[RunningEmulator]:
     """Start the emulator on `host`:`port` (port 0: a free one), yield it, and stop it on exit.
@@ -151,7 +204,10 @@ def run_emulator(
         host: a loopback address.
         port: the port; 0 picks a free one.
         header_timeout: seconds a client may take to send a request head before it is disconnected.
+        http: the HTTP/1.1 parser: "httptools" (in C, the faster), "h11" (pure Python), or "auto" (httptools when
+            it is installed). Both answer the same.
     """
+    name, protocol = emulator_protocol(http)
     if app is None:
         app = create_app(**create_args)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
@@ -160,7 +216,7 @@ def run_emulator(
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
-        http=type("HeaderTimedH11Protocol", (ErrorBodyH11Protocol,), {"header_timeout": header_timeout}),
+        http=type(f"HeaderTimed{protocol.__name__}", (protocol,), {"header_timeout": header_timeout}),
         h11_max_incomplete_event_size=1 << 20,  # long request lines reach the app, which answers with an Error
         log_level="error",
         lifespan="off",
@@ -176,7 +232,7 @@ def run_emulator(
             thread.join(0.01)
         netloc = f"[{host}]" if ":" in host else host
         key = app.state.emulator.key
-        yield RunningEmulator(f"http://{netloc}:{bound_port}", "" if key is None else key.decode(), app)
+        yield RunningEmulator(f"http://{netloc}:{bound_port}", "" if key is None else key.decode(), app, name)
     finally:
         server.should_exit = True
         thread.join(10)
