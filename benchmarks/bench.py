@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -222,23 +222,32 @@ def memory(sizes: list[int]) -> None:
                 print(f"  {listed:>7,} models: {peak:6.1f} MiB ({peak / floor[size]:.2f}x the floor's)")
 
 
-def emulator_cpu(pages: int) -> None:
-    """CPU seconds a page of 100 models costs the emulator's server process, against the page server's."""
-    print(f"\nServer CPU a page (100 models; {pages} pages listed by a raw httpx loop)")
+def emulator_cpu(pages: int, rounds: int) -> None:
+    """CPU seconds a page of 100 models costs the emulator's server process (on each HTTP parser), against the page
+    server's: `rounds` listings of `pages` pages each, the servers taken in turn, medians with their spread."""
+    print(f"\nServer CPU a page (100 models; {pages} pages listed by a raw httpx loop; medians of {rounds} rounds)")
     emulator = [sys.executable, "-u", "-m", "speech_models_emulator", "--port", "0", "--count", str(pages * 100)]
     page = [sys.executable, "-u", str(HERE / "page_server.py"), str(pages * 100)]
     servers = [("page server (pre-serialized)", page)]
     servers += [(f"emulator on {http}", [*emulator, "--http", http]) for http in ("httptools", "h11")]
-    for title, command in servers:
-        with serving(command) as (url, pid):
-            link: str | None = url + "/speechtotext/models?top=100&api-version=2025-10-15"
-            with httpx.Client(headers={"Ocp-Apim-Subscription-Key": "emulator-key"}) as client:
-                client.get(str(link))  # warm-up
+    spent: dict[str, list[float]] = {title: [] for title, _ in servers}
+    with ExitStack() as stack:
+        running = [(title, *stack.enter_context(serving(command))) for title, command in servers]
+        client = stack.enter_context(httpx.Client(headers={"Ocp-Apim-Subscription-Key": "emulator-key"}))
+        for url, _ in ((url, pid) for _, url, pid in running):
+            client.get(url + "/speechtotext/models?top=100&api-version=2025-10-15")  # warm-up
+        for _ in range(rounds):
+            for title, url, pid in running:
+                link: str | None = url + "/speechtotext/models?top=100&api-version=2025-10-15"
                 before = cpu_seconds(pid)
                 while link:
                     link = client.get(link).json().get("@nextLink")
-                spent = cpu_seconds(pid) - before
-        print(f"  {title:<30} {spent / pages * 1000:7.2f} ms")
+                spent[title].append((cpu_seconds(pid) - before) / pages * 1000)
+    floor = statistics.median(spent[servers[0][0]])
+    for title, values in spent.items():
+        median = statistics.median(values)
+        spread = f"{min(values):.2f}-{max(values):.2f}"
+        print(f"  {title:<30} {median:7.2f} ms   {spread}   {median / floor:4.1f}x the page server's")
 
 
 def main() -> int:
@@ -250,6 +259,7 @@ def main() -> int:
     parser.add_argument("--latency-count", type=int, default=20_000, help="models listed in the latency case")
     parser.add_argument("--latency", type=float, default=0.030, help="seconds each response is late")
     parser.add_argument("--server-pages", type=int, default=200, help="pages listed to time the servers' CPU")
+    parser.add_argument("--server-rounds", type=int, default=7, help="listings of --server-pages per server")
     args = parser.parse_args()
     python = platform.python_version()
     from speech_models._json import DECODER
@@ -265,7 +275,7 @@ def main() -> int:
     if args.memory_sizes:
         memory(args.memory_sizes)
     if args.server_pages > 0:
-        emulator_cpu(args.server_pages)
+        emulator_cpu(args.server_pages, args.server_rounds)
     return 0
 
 
