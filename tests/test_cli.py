@@ -311,12 +311,15 @@ def test_missing_extras_are_named(monkeypatch: pytest.MonkeyPatch, emulator: Run
     assert "pip install 'speech-models[azure]'" in err.getvalue()
 
 
-def test_the_emulator_command_serves_until_stopped() -> None:
-    command = [sys.executable, "-m", "speech_models", "emulator", "--port", "0", "--count", "7"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as child:
+@pytest.mark.parametrize("http", [[], ["--http", "h11"]], ids=["default", "h11"])
+def test_the_emulator_command_serves_until_stopped(http: list[str]) -> None:
+    command = [sys.executable, "-m", "speech_models", "emulator", "--port", "0", "--count", "7", *http]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
         try:
             assert child.stdout is not None
+            assert child.stderr is not None
             url = child.stdout.readline().strip()
+            assert f"models on {http[-1] if http else 'httptools'};" in child.stderr.readline()
             with sm.SpeechToTextModels(url, "emulator-key") as client:
                 assert [m.display_name for m in client.list_models()] == [m["displayName"] for m in build_models(7)]
         finally:

@@ -276,6 +276,8 @@ def _emulator(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         argv += ["--chaos", str(args.chaos)]
     if args.seed is not None:
         argv += ["--seed", str(args.seed)]
+    if args.http:
+        argv += ["--http", args.http]
     return emulator_main(argv)
 
 
@@ -360,6 +362,9 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--key", dest="emulator_key", help="the key it accepts (default: emulator-key)")
     emulator.add_argument("--chaos", type=float, metavar="RATE", help="the share of requests that meet a random fault")
     emulator.add_argument("--seed", type=int, help="seed of the chaos: the same seed replays the same faults")
+    emulator.add_argument(
+        "--http", choices=["h11", "httptools"], help="the HTTP parser (default: httptools when installed, else h11)"
+    )
     emulator.set_defaults(run=_emulator, debug=False)
     return parser
 
