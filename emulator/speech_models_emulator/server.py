@@ -94,8 +94,8 @@ class _ContractProtocol:
         if not self.transport.is_closing():
             self._arm_header_timer()
 
-    def _head_begun(self) -> bool:
-        """Whether a part of the next request head has arrived (the parser's to say)."""
+    def _head_state(self) -> Literal["idle", "partial", "whole"]:
+        """How much of the next request head has arrived: nothing, a part, or all of it (the parser's to say)."""
         raise NotImplementedError
 
     def _arm_header_timer(self) -> None:
@@ -109,9 +109,10 @@ class _ContractProtocol:
 
     def _header_timed_out(self) -> None:
         self._header_timer = None
-        if self.transport.is_closing():
+        state = self._head_state()
+        if self.transport.is_closing() or state == "whole":
             return
-        if not self._head_begun():
+        if state == "idle":
             self.transport.close()  # an idle keep-alive connection: nothing was asked, nothing to answer
             return
         message = f"The request head did not arrive within {self.header_timeout:g} seconds."
@@ -143,8 +144,10 @@ class ErrorBodyH11Protocol(_ContractProtocol, H11Protocol):
         if self.conn.their_state is not h11.IDLE:  # a whole request head has arrived
             self._disarm_header_timer()
 
-    def _head_begun(self) -> bool:
-        return self.conn.their_state is not h11.IDLE or bool(self.conn.trailing_data[0])
+    def _head_state(self) -> Literal["idle", "partial", "whole"]:
+        if self.conn.their_state is not h11.IDLE:
+            return "whole"
+        return "partial" if self.conn.trailing_data[0] else "idle"
 
 
 def _httptools_protocol() -> type[Any]:
@@ -153,22 +156,23 @@ def _httptools_protocol() -> type[Any]:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class ErrorBodyHttpToolsProtocol(_ContractProtocol, HttpToolsProtocol):
-        _begun = False
+        _head: Literal["idle", "partial", "whole"] = "idle"
 
         def on_message_begin(self) -> None:
-            self._begun = True
+            self._head = "partial"
             super().on_message_begin()
 
         def on_headers_complete(self) -> None:
+            self._head = "whole"
             self._disarm_header_timer()
             super().on_headers_complete()
 
         def on_response_complete(self) -> None:
-            self._begun = False
+            self._head = "idle"
             super().on_response_complete()
 
-        def _head_begun(self) -> bool:
-            return self._begun
+        def _head_state(self) -> Literal["idle", "partial", "whole"]:
+            return self._head
 
     return ErrorBodyHttpToolsProtocol
 
