@@ -24,6 +24,7 @@ from ._errors import ConfigurationError
 from ._page import AsyncPageSender, CallSettings, ListQuery, PageSender, afetch_page, fetch_page
 from ._paging import AsyncItemPaged, ItemPaged, Page
 from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport, async_sleep
+from ._tls import DeferredTrustContext
 
 __all__ = ["DEFAULT_API_VERSION", "AsyncSpeechToTextModels", "SpeechToTextModels"]
 
@@ -228,7 +229,7 @@ class SpeechToTextModels(_Base):
         )
         self._sleep = sleep
         self._ahead = _AheadThreads()
-        wrapped = transport or httpx.HTTPTransport(proxy=self._proxy())
+        wrapped = transport or httpx.HTTPTransport(proxy=self._proxy(), verify=DeferredTrustContext())
         retrying = RetryTransport(wrapped, sleep=sleep, **self._retry_args(clock, now))
         self._http = httpx.Client(transport=retrying, **self._http_args())
         self._sender = PageSender(self._http, retrying, self._auth)
@@ -335,7 +336,7 @@ class AsyncSpeechToTextModels(_Base):
             endpoint, key, credential, api_version, timeout, retry_policy, is_async=True, now=now, tracing=tracing
         )
         self._sleep = sleep
-        wrapped = transport or httpx.AsyncHTTPTransport(proxy=self._proxy())
+        wrapped = transport or httpx.AsyncHTTPTransport(proxy=self._proxy(), verify=DeferredTrustContext())
         retrying = AsyncRetryTransport(wrapped, sleep=sleep, **self._retry_args(clock, now))
         self._http = httpx.AsyncClient(transport=retrying, **self._http_args())
         self._sender = AsyncPageSender(self._http, retrying, self._auth)
