@@ -85,8 +85,8 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     return seen
 
 
-def names(url: str, kind: str, key: str = "k") -> list[str]:
-    clock = FakeClock()  # connection errors are retried: their waits are not really waited
+def names(url: str, kind: str, key: str = "k", clock: FakeClock | None = None) -> list[str]:
+    clock = clock or FakeClock()  # connection errors are retried: their waits are not really waited
     if kind == "sync":
         with sm.SpeechToTextModels(url, key, sleep=clock.sleep) as client:
             return [m.display_name or "" for m in client.list_models()]
@@ -123,6 +123,21 @@ def test_ssl_cert_file_is_the_trust_store_when_set(
     monkeypatch.setenv("SSL_CERT_FILE", ca_file)
     assert names(https_url, kind) == ["over TLS"]
     assert loads == [{"cafile": ca_file, "capath": None}]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("content", [None, b"not a certificate"], ids=["missing", "garbage"])
+def test_a_trust_store_that_cannot_be_loaded_is_named_and_not_retried(
+    https_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes | None, kind: str
+) -> None:
+    path = tmp_path / "ca.pem"
+    if content is not None:
+        path.write_bytes(content)
+    monkeypatch.setenv("SSL_CERT_FILE", str(path))
+    clock = FakeClock()
+    with pytest.raises(sm.ConfigurationError, match=f"SSL_CERT_FILE='{path}' cannot be loaded"):
+        names(https_url, kind, clock=clock)
+    assert clock.sleeps == []  # a configuration error, not a connection error to retry
 
 
 def test_ssl_cert_dir_is_the_trust_store_when_set(

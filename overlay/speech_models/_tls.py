@@ -13,6 +13,8 @@ import sys
 import threading
 from typing import Any
 
+from ._errors import ConfigurationError
+
 __all__ = ["DeferredTrustContext"]
 
 
@@ -40,14 +42,21 @@ class DeferredTrustContext(ssl.SSLContext):
         with self._trusting:
             if not self._trusted:
                 cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
-                if cafile:
-                    self.load_verify_locations(cafile=cafile)
-                elif capath:
-                    self.load_verify_locations(capath=capath)
-                else:
-                    import certifi
+                try:
+                    if cafile:
+                        self.load_verify_locations(cafile=cafile)
+                    elif capath:
+                        self.load_verify_locations(capath=capath)
+                    else:
+                        import certifi
 
-                    self.load_verify_locations(cafile=certifi.where())
+                        self.load_verify_locations(cafile=certifi.where())
+                except OSError as exc:  # ssl.SSLError too: raised as it is, httpcore would call it a connect error
+                    named = (
+                        f"SSL_CERT_FILE={cafile!r}" if cafile else f"SSL_CERT_DIR={capath!r}" if capath else "certifi"
+                    )
+                    reason = exc.strerror or exc
+                    raise ConfigurationError(f"the TLS trust store from {named} cannot be loaded: {reason}") from None
                 self._trusted = True
 
     def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
