@@ -234,7 +234,7 @@ def emulator_cpu(pages: int, rounds: int) -> None:
     with ExitStack() as stack:
         running = [(title, *stack.enter_context(serving(command))) for title, command in servers]
         client = stack.enter_context(httpx.Client(headers={"Ocp-Apim-Subscription-Key": "emulator-key"}))
-        for url, _ in ((url, pid) for _, url, pid in running):
+        for _, url, _ in running:
             client.get(url + "/speechtotext/models?top=100&api-version=2025-10-15")  # warm-up
         for _ in range(rounds):
             for title, url, pid in running:

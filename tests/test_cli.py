@@ -24,6 +24,8 @@ from speech_models._cli import main
 from speech_models_emulator import build_models, run_emulator
 from speech_models_emulator.server import RunningEmulator
 
+from tests.served import serving
+
 SECRET = "cli-secret-key-0123456789"
 COUNT = 120
 
@@ -313,18 +315,10 @@ def test_missing_extras_are_named(monkeypatch: pytest.MonkeyPatch, emulator: Run
 
 @pytest.mark.parametrize("http", [[], ["--http", "h11"]], ids=["default", "h11"])
 def test_the_emulator_command_serves_until_stopped(http: list[str]) -> None:
-    command = [sys.executable, "-m", "speech_models", "emulator", "--port", "0", "--count", "7", *http]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
-        try:
-            assert child.stdout is not None
-            assert child.stderr is not None
-            url = child.stdout.readline().strip()
-            assert f"models on {http[-1] if http else 'httptools'};" in child.stderr.readline()
-            with sm.SpeechToTextModels(url, "emulator-key") as client:
-                assert [m.display_name for m in client.list_models()] == [m["displayName"] for m in build_models(7)]
-        finally:
-            child.terminate()
-            child.wait(10)
+    with serving("speech_models", "emulator", "--port", "0", "--count", "7", *http) as (url, started):
+        assert f"models on {http[-1] if http else 'httptools'};" in started
+        with sm.SpeechToTextModels(url, "emulator-key") as client:
+            assert [m.display_name for m in client.list_models()] == [m["displayName"] for m in build_models(7)]
 
 
 @pytest.mark.parametrize("command", [["--help"], ["models", "list", "--help"], ["models", "expiring", "--help"]])

@@ -19,6 +19,8 @@ from speech_models_emulator.app import JOURNAL_SIZE
 from speech_models_emulator.data import store
 from speech_models_emulator.server import RunningEmulator
 
+from tests.served import serving
+
 V = "api-version=2025-10-15"
 KEY = "admin-test-key-1"
 
@@ -133,33 +135,18 @@ def test_reset_restores_data_keys_and_clears_faults_and_journal(emulator: Runnin
 
 
 def test_the_command_line_takes_the_key_twice() -> None:
-    command = [sys.executable, "-m", "speech_models_emulator", "--port", "0", "--key", "k-one", "--key", "k-two"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as child:
-        try:
-            assert child.stdout is not None
-            url = child.stdout.readline().strip()
-            for key in ("k-one", "k-two"):
-                with sm.SpeechToTextModels(url, key) as client:
-                    assert len(list(client.list_models(max_items=1))) == 1
-        finally:
-            child.terminate()
-            child.wait(10)
+    with serving("speech_models_emulator", "--port", "0", "--key", "k-one", "--key", "k-two") as (url, _):
+        for key in ("k-one", "k-two"):
+            with sm.SpeechToTextModels(url, key) as client:
+                assert len(list(client.list_models(max_items=1))) == 1
 
 
 @pytest.mark.parametrize("http", ["h11", "httptools"])
 def test_the_command_line_serves_on_the_parser_asked_for(http: str) -> None:
-    command = [sys.executable, "-m", "speech_models_emulator", "--port", "0", "--count", "3", "--http", http]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
-        try:
-            assert child.stdout is not None
-            assert child.stderr is not None
-            url = child.stdout.readline().strip()
-            assert f"serving 3 models on {http};" in child.stderr.readline()
-            with sm.SpeechToTextModels(url, DEFAULT_KEY) as client:
-                assert len(list(client.list_models())) == 3
-        finally:
-            child.terminate()
-            child.wait(10)
+    with serving("speech_models_emulator", "--port", "0", "--count", "3", "--http", http) as (url, started):
+        assert f"serving 3 models on {http};" in started
+        with sm.SpeechToTextModels(url, DEFAULT_KEY) as client:
+            assert len(list(client.list_models())) == 3
 
 
 def test_key_authentication_off_leaves_the_admin_routes_open() -> None:

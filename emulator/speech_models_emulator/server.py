@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib.util
 import json
 import socket
@@ -150,9 +151,10 @@ class ErrorBodyH11Protocol(_ContractProtocol, H11Protocol):
         return "partial" if self.conn.trailing_data[0] else "idle"
 
 
+@functools.cache
 def _httptools_protocol() -> type[Any]:
-    """uvicorn's httptools protocol with the emulator's contract; made on first use, since importing uvicorn's
-    module needs httptools."""
+    """uvicorn's httptools protocol with the emulator's contract; made once, on first use, since importing
+    uvicorn's module needs httptools."""
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class ErrorBodyHttpToolsProtocol(_ContractProtocol, HttpToolsProtocol):
