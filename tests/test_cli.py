@@ -204,7 +204,7 @@ def test_expiring_on_known_dates_soonest_first(tmp_path: Path) -> None:
         (["models", "list", "--columns", "nope"], None, 2, "unknown column 'nope'"),
         (["models", "list"], {"status": 429, "retry_after": 600}, 4, "RateLimitError"),
         (["models", "list"], {"status": 503, "retry_after": 0, "count": 10}, 5, "4 attempts"),
-        (["models", "list"], {"malformed": True}, 6, "InvalidResponseError"),
+        (["models", "list"], {"malformed": True, "count": 10}, 6, "4 attempts"),
     ],
 )
 def test_each_failure_has_its_exit_code_and_one_line(

@@ -191,9 +191,17 @@ def test_an_unsupported_api_version_is_a_bad_request_error(target: Target, kind:
 
 @KINDS
 def test_a_malformed_body_is_an_invalid_response_error(target: Target, kind: str) -> None:
-    target.faults.add(Fault(malformed=True))
+    target.faults.add(Fault(malformed=True), count=4)  # the first try and the default policy's three retries
     with pytest.raises(sm.InvalidResponseError, match="not a valid page"):
         target.list(kind)
+
+
+@KINDS
+def test_a_malformed_body_once_is_retried_and_the_listing_is_whole(target: Target, kind: str) -> None:
+    whole = [model.to_dict() for model in target.list(kind)]
+    target.faults.add(Fault(malformed=True))
+    assert [model.to_dict() for model in target.list(kind)] == whole
+    assert len(target.sleeps) == 1  # one backoff, before the second try
 
 
 def test_generated_functions_against_the_emulator(target: Target) -> None:

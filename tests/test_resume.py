@@ -1,5 +1,6 @@
-"""Every listing error carries a token that resumes: at the page that failed to arrive, or, when a link itself is
-refused (a repeat, another origin), at the last page read whole; never the refused link. Over loopback."""
+"""Every listing error carries a token that resumes exactly: what was handed back before the error, followed by a
+listing resumed from its token, is every model once, in order. A page whose ``@nextLink`` is refused (a repeat,
+another origin) is not handed back, and the token resumes at it; never at the refused link. Over loopback."""
 
 from __future__ import annotations
 
@@ -43,22 +44,28 @@ def linked(start: int, link: str) -> bytes:
     return page_body(2, link, start)
 
 
+def names(got: list[Any]) -> list[str]:
+    return [str(model.display_name) for page in got for model in page]
+
+
 @KINDS
-def test_a_repeated_link_resumes_at_the_last_page_read_whole(kind: str) -> None:
+def test_a_repeated_link_is_refused_before_its_page_is_handed_back(kind: str) -> None:
+    """Page c links back to b: c is not handed back, and the error resumes at c, so nothing is seen twice."""
     with ScriptedServer([close_before_head()]) as server:
         b, c = f"{server.url}/speechtotext/models?page=b", f"{server.url}/speechtotext/models?page=c"
         server.play([answer(body=linked(0, b)), answer(body=linked(2, c)), answer(body=linked(4, b))])
         got, error = pages(kind, server.url)
         assert isinstance(error, sm.NextLinkError)
-        assert len(got) == 3
-        assert error.continuation_token == c  # the token that fetched the third page, not None (the start)
+        assert error.link == b
+        assert error.continuation_token == c  # the token of the page that was not handed back
+        server.play([answer(body=page_body(2, None, 4))])  # the service mended: c is the last page
         again, second = pages(kind, server.url, continuation_token=error.continuation_token)
-    assert isinstance(second, sm.NextLinkError)  # resumed at that page: the server repeats itself again
-    assert [m.display_name for m in again[0]] == ["m4", "m5"]
+    assert second is None
+    assert names(got) + names(again) == ["m0", "m1", "m2", "m3", "m4", "m5"]
 
 
 @KINDS
-def test_an_off_origin_link_resumes_at_the_page_that_carried_it(kind: str) -> None:
+def test_an_off_origin_link_is_refused_before_its_page_is_handed_back(kind: str) -> None:
     with ScriptedServer([close_before_head()]) as server:
         b = f"{server.url}/speechtotext/models?page=b"
         evil = "https://evil.example/speechtotext/models?page=c"
@@ -66,10 +73,12 @@ def test_an_off_origin_link_resumes_at_the_page_that_carried_it(kind: str) -> No
         got, error = pages(kind, server.url)
         assert isinstance(error, sm.NextLinkError)
         assert error.link == evil
-        assert error.continuation_token == b
-        again, _ = pages(kind, server.url, continuation_token=error.continuation_token)  # a token this client takes
-    assert [m.display_name for m in again[0]] == ["m2", "m3"]
-    assert len(got) == 2
+        assert error.continuation_token == b  # the page that carried the link, never the link itself
+        server.play([answer(body=page_body(2, None, 2))])
+        again, second = pages(kind, server.url, continuation_token=error.continuation_token)
+    assert second is None
+    assert names(got) + names(again) == ["m0", "m1", "m2", "m3"]
+    assert [path for path in server.paths() if "evil" in path] == []
 
 
 @KINDS

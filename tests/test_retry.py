@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import logging
 import os
 import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+import speech_models as sm
 from speech_models import AsyncRetryTransport, ConfigurationError, RetryPolicy, RetryTransport, parse_retry_after
 
 from tests.fakes import FakeClock
@@ -355,3 +358,134 @@ def test_an_async_hook_on_the_sync_transport_is_a_configuration_error() -> None:
     )
     with httpx.Client(transport=transport) as client, pytest.raises(ConfigurationError, match="needs the async client"):
         client.get("https://x/")
+
+
+class _RotatedKey:
+    def __init__(self) -> None:
+        self.key = "old"
+
+
+@KINDS
+def test_a_resend_after_a_401_starts_from_the_callers_timeouts(kind: str) -> None:
+    """The 401 comes 25 s into a 30 s attempt: the re-send with the rotated key gets 30 s again, not the 5 left."""
+    fake = FakeClock()
+    credential = _RotatedKey()
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(dict(request.extensions["timeout"]))
+        if len(seen) == 1:
+            credential.key = "new"
+            fake.now += 25
+            return httpx.Response(401, json={"code": "Unauthorized", "message": "key"})
+        return httpx.Response(200, json={"values": []})
+
+    common: dict[str, Any] = {"credential": credential, "timeout": 30, "clock": fake}
+    if kind == "sync":
+        with sm.SpeechToTextModels("https://x.example", transport=httpx.MockTransport(handler), **common) as client:
+            assert list(client.list_models()) == []
+    else:
+
+        async def go() -> None:
+            transport = httpx.MockTransport(handler)
+            async with sm.AsyncSpeechToTextModels("https://x.example", transport=transport, **common) as client:
+                assert [m async for m in client.list_models()] == []
+
+        asyncio.run(go())
+    assert len(seen) == 2
+    assert seen[1]["read"] == pytest.approx(30)
+    assert seen[1] == seen[0]
+
+
+@KINDS
+def test_the_transport_never_writes_into_the_callers_request(kind: str) -> None:
+    """Each attempt sends a copy: the caller's timeouts, trace hook and extensions are as the caller left them."""
+    scripted: Script = [httpx.Response(503), httpx.ReadError("cut"), ok()]
+    request_timeouts = {"connect": 10.0, "read": 10.0, "write": 10.0, "pool": 10.0}
+    fake = FakeClock()
+    request = httpx.Request("GET", "https://example.test/m", extensions={"timeout": dict(request_timeouts)})
+    before = dict(request.extensions)
+    policy = RetryPolicy(deadline=5)
+    handler = Scripted(scripted)
+    if kind == "sync":
+        transport = RetryTransport(httpx.MockTransport(handler), policy=policy, clock=fake, sleep=fake.sleep)
+        response = transport.handle_request(request)
+    else:
+        atransport = AsyncRetryTransport(httpx.MockTransport(handler), policy=policy, clock=fake, sleep=fake.asleep)
+        response = asyncio.run(atransport.handle_async_request(request))
+    assert response.status_code == 200
+    assert request.extensions == before
+    assert all(sent is not request for sent in handler.requests)
+    assert handler.requests[-1].extensions["timeout"]["read"] < 5  # the attempt's copy was cut to the deadline
+
+
+GOOD_PAGE = json.dumps({"values": [{"displayName": "m0", "locale": "en-US"}]}).encode()
+
+
+GARBAGE = pytest.mark.parametrize(
+    "garbage",
+    [GOOD_PAGE[:-7], b"<html><body>502 Bad Gateway</body></html>", b"\xff\xfe\x00garbage", b"[" * 100_000],
+    ids=["truncated", "html", "bytes", "too-deep"],
+)
+
+
+@KINDS
+@GARBAGE
+def test_a_200_whose_body_does_not_decode_is_retried(kind: str, garbage: bytes) -> None:
+    bodies = [garbage, GOOD_PAGE]
+    asked: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(200, content=bodies[len(asked) - 1])
+
+    assert _list_with(kind, handler, FakeClock()) == ["m0"]
+    assert len(asked) == 2
+
+
+@KINDS
+@GARBAGE
+def test_a_200_whose_body_never_decodes_is_an_invalid_response_after_the_retries(kind: str, garbage: bytes) -> None:
+    asked: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(200, content=garbage)
+
+    with pytest.raises(sm.InvalidResponseError, match="4 attempts") as info:
+        _list_with(kind, handler, FakeClock())
+    assert len(asked) == 4
+    assert info.value.continuation_token is None
+
+
+def _list_with(kind: str, transport_handler: Callable[[httpx.Request], httpx.Response], clock: FakeClock) -> list[Any]:
+    if kind == "sync":
+        transport = httpx.MockTransport(transport_handler)
+        with sm.SpeechToTextModels("https://x.example", "k", transport=transport, sleep=clock.sleep) as client:
+            return [model.display_name for model in client.list_models()]
+
+    async def go() -> list[Any]:
+        transport = httpx.MockTransport(transport_handler)
+        async with sm.AsyncSpeechToTextModels("https://x.example", "k", transport=transport, sleep=clock.asleep) as c:
+            return [model.display_name async for model in c.list_models()]
+
+    return asyncio.run(go())
+
+
+@KINDS
+def test_an_undecodable_body_is_not_retried_for_a_post(kind: str) -> None:
+    from speech_models._retry import DECODE_EXTENSION
+
+    scripted = Scripted([httpx.Response(200, content=b"<html>"), ok()])
+    request = httpx.Request("POST", "https://example.test/m", extensions={DECODE_EXTENSION: json.loads})
+    if kind == "sync":
+        response = RetryTransport(httpx.MockTransport(scripted), sleep=lambda s: None).handle_request(request)
+    else:
+
+        async def nap(seconds: float) -> None:
+            return None
+
+        transport = AsyncRetryTransport(httpx.MockTransport(scripted), sleep=nap)
+        response = asyncio.run(transport.handle_async_request(request))
+    assert response.read() == b"<html>"
+    assert len(scripted.requests) == 1

@@ -1,29 +1,34 @@
-"""Fetching pages ahead of the caller (``list_models(concurrency=N)``): the links of the pages to come, read off an
-``@nextLink`` of the service's shape (``skip`` and ``top`` in its query), and the window of up to N fetches in
-flight, on threads (sync) or tasks (async), handed back strictly in order.
+"""Fetching pages ahead of the caller (``list_models(concurrency=N)``), in waves.
 
-Every page handed back was fetched by the very link its predecessor's ``@nextLink`` names: ``take`` checks that,
-and a page whose ``@nextLink`` is not the predicted one ends the window (the listing then follows links one at a
-time), so the items are those of the sequential listing, in the same order.
+The links of the pages to come are read off an ``@nextLink`` of the service's shape (``skip`` and ``top`` in its
+query). A wave fetches up to N of them at once (threads in the sync client, an anyio task group in the async one)
+and is whole before its first page is handed back: between two waves nothing runs, so a listing that is stopped or
+finished leaves no fetch behind, and a closed client none either. Within a wave, as soon as the pages in order
+reach a failure, the last page, a short page or an ``@nextLink`` that is not the predicted one, the wave's other
+fetches are stopped (threads at their next safe point, tasks cancelled) and dropped.
+
+Every page handed back was fetched by the very link its predecessor's ``@nextLink`` names, so the items are those
+of the sequential listing, in the same order.
 """
 
 from __future__ import annotations
 
 import contextvars
+import logging
 import re
-from abc import ABC, abstractmethod
-from collections import deque
-from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor, Future
+import threading
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # asyncio is imported when an async window runs: a sync program does not load it
-    import asyncio
+from ._retry import CallStopped
 
-__all__ = ["AsyncWindow", "Links", "Window", "WindowBase", "links_after"]
+if TYPE_CHECKING:
+    import anyio
 
-T = TypeVar("T")
+__all__ = ["Links", "Plan", "TaskWaves", "ThreadWaves", "links_after"]
+
+_LOGGER = logging.getLogger("speech_models.paging")
 
 _SKIP = re.compile(r"(?:(?<=[?&])|^)skip=(\d{1,10})(?=&|$)")
 _TOP = re.compile(r"(?:(?<=[?&])|^)top=(\d{1,10})(?=&|$)")
@@ -59,119 +64,163 @@ def links_after(link: str) -> Links | None:
     return Links(link[:start], link[end:], int(found.group(1)), int(tops[0]))
 
 
-class _Cancellable(Protocol):
-    def cancel(self) -> bool: ...
+Outcome = Any  # a page, or the exception fetching it raised
 
 
-H = TypeVar("H", bound=_Cancellable)
+class Plan:
+    """What one walk fetches ahead, as decisions without I/O: the links of the next wave, and how much of a wave's
+    outcomes is handed back. Once a wave ends on anything but a full page whose ``@nextLink`` is the predicted one,
+    the plan is over and the walk follows links one at a time."""
 
-
-class WindowBase(ABC, Generic[T, H]):
-    """What both windows share: the fetches in flight (`H`: a future or a task) in the order of their links, and how
-    many pages may still be asked for."""
-
-    def __init__(self, links: Links, size: int, max_pages: int | None) -> None:
+    def __init__(self, links: Links, size: int) -> None:
         self._links = links
         self._size = size
-        self._next = 0  # the index of the next link to ask for
-        self._taken = 0  # how many pages were handed back
-        self._max_pages = max_pages  # None: until the last page
-        self._stopped = False
-        self._in_flight: deque[tuple[str, H]] = deque()
+        self._next = 0  # the index of the next link to fetch
+        self.over = False
 
     @property
     def page_size(self) -> int:
         return self._links.top
 
-    def _next_link(self) -> str | None:
-        """The link to ask for next, or ``None`` when the window is full, stopped, or has asked for enough."""
-        if (
-            self._stopped
-            or len(self._in_flight) >= self._size
-            or (self._max_pages is not None and self._next >= self._max_pages)
-        ):
-            return None
-        self._next += 1
-        return self._links.at(self._next - 1)
+    def wave(self, token: str | None, pages_left: int | None) -> list[str]:
+        """The links of the next wave, the first of them `token`; none when the plan is over or `token` is not the
+        predicted link."""
+        if self.over or token != self._links.at(self._next):
+            self.over = True
+            return []
+        count = self._size if pages_left is None else min(self._size, pages_left)
+        return [self._links.at(self._next + k) for k in range(count)]
 
-    def _pop(self, link: str) -> H | None:
-        """The fetch of `link` when it is the one the window asked for next."""
-        if not self._in_flight or self._in_flight[0][0] != link:
-            return None
-        self._taken += 1
-        return self._in_flight.popleft()[1]
+    def _ends(self, k: int, outcome: Outcome) -> bool:
+        """Whether the k-th outcome of the wave ends the plan: a failure, the last page, a short page, or a page
+        whose ``@nextLink`` is not the next link."""
+        return (
+            isinstance(outcome, BaseException)
+            or outcome.continuation_token != self._links.at(self._next + k + 1)
+            or len(outcome) < self._links.top
+        )
 
-    def follows(self, next_link: str | None) -> bool:
-        """Whether the ``@nextLink`` of the page last handed back is the link the window fetches next (or there is
-        none: the listing ends)."""
-        return next_link is None or next_link == self._links.at(self._taken)
+    def kept(self, outcomes: Sequence[Outcome | None]) -> int | None:
+        """How many of a wave's outcomes (in the order of its links; ``None``: not arrived) are handed back, once
+        that is known: up to and including the first that ends the plan, or all of them. ``None``: not known yet."""
+        for k, outcome in enumerate(outcomes):
+            if outcome is None:
+                return None
+            if self._ends(k, outcome):
+                return k + 1
+        return len(outcomes)
 
-    def stop_asking(self) -> None:
-        """Ask for no further page (a short or last page came: the pages after it are past the end)."""
-        self._stopped = True
+    def handed_back(self, outcomes: Sequence[Outcome | None]) -> list[Outcome]:
+        """The outcomes handed back once the wave's fetches have ended or been stopped: the decided prefix, cut
+        before the first fetch that did not end (the walk then fetches that page itself)."""
+        kept = self.kept(outcomes)
+        prefix: list[Outcome] = []
+        for outcome in outcomes[: len(outcomes) if kept is None else kept]:
+            if outcome is None or isinstance(outcome, CallStopped):
+                break
+            prefix.append(outcome)
+        if len(prefix) < len(outcomes) or self._ends(len(prefix) - 1, prefix[-1]):
+            self.over = True
+            last = prefix[-1] if prefix else None
+            link = getattr(last, "continuation_token", None)
+            if link is not None and link != self._links.at(self._next + len(prefix)):
+                _LOGGER.debug("the @nextLink is not the one fetched ahead; following links one at a time from here")
+        self._next += len(prefix)
+        return prefix
 
-    @abstractmethod
-    def fill(self) -> None:
-        """Ask for pages until the window is full (called after each page handed back has been checked, so that
-        nothing is asked for past a last page)."""
+
+class _Waves:
+    """What both runners share: the stops of the waves under way, so that closing the client stops them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._under_way: set[Callable[[], object]] = set()
+        self._closed = False
+
+    def _track(self, stop: Callable[[], object]) -> None:
+        with self._lock:
+            if self._closed:
+                stop()
+            self._under_way.add(stop)
+
+    def _untrack(self, stop: Callable[[], object]) -> None:
+        with self._lock:
+            self._under_way.discard(stop)
 
     def close(self) -> None:
-        """Drop every fetch not handed back: a thread's not started never starts (one under way finishes unread);
-        a task is cancelled."""
-        self._stopped = True
-        while self._in_flight:
-            self._in_flight.popleft()[1].cancel()
+        """Stop every wave under way (its fetches end at their next safe point; the walk then finds the client
+        closed) and any wave started later."""
+        with self._lock:
+            self._closed = True
+            stops = list(self._under_way)
+        for stop in stops:
+            stop()
 
 
-class Window(WindowBase[T, Future[T]]):
-    """Up to `size` pages fetched on threads by `fetch(link)`, handed back in order by `take`."""
+class ThreadWaves(_Waves):
+    """Runs a wave's fetches on threads of their own (daemon threads: a fetch that was stopped in the middle of a
+    read never holds the interpreter's exit) and waits until the plan says what is handed back."""
 
-    def __init__(
-        self, fetch: Callable[[str], T], links: Links, size: int, max_pages: int | None, executor: Executor
-    ) -> None:
-        super().__init__(links, size, max_pages)
-        self._fetch = fetch
-        self._executor = executor
-        self.fill()
+    def run(self, fetch: Callable[[str, threading.Event], Outcome], links: list[str], plan: Plan) -> list[Outcome]:
+        """The outcomes handed back of fetching `links` at once with `fetch(link, stop)`."""
+        stop = threading.Event()
+        outcomes: list[Outcome | None] = [None] * len(links)
+        arrived = threading.Condition()
 
-    def fill(self) -> None:
-        while (link := self._next_link()) is not None:
-            context = contextvars.copy_context()  # the caller's trace context and the like, in the worker
-            self._in_flight.append((link, self._executor.submit(context.run, self._fetch, link)))
+        def one(k: int, link: str) -> None:
+            try:
+                outcome: Outcome = fetch(link, stop)
+            except Exception as exc:  # handed back in order, raised when the walk reaches it
+                outcome = exc
+            with arrived:
+                outcomes[k] = outcome
+                arrived.notify()
 
-    def take(self, link: str) -> T | None:
-        """The page `link` points at (raising what fetching it raised), or ``None`` when `link` is not the one the
-        window fetched next (the caller then fetches it itself)."""
-        future = self._pop(link)
-        return None if future is None else future.result()
+        def stopped() -> None:
+            stop.set()
+            with arrived:
+                arrived.notify()
 
-
-class AsyncWindow(WindowBase[T, "asyncio.Task[T]"]):
-    """The async twin of ``Window``: the fetches are tasks."""
-
-    def __init__(self, fetch: Callable[[str], Awaitable[T]], links: Links, size: int, max_pages: int | None) -> None:
-        super().__init__(links, size, max_pages)
-        self._fetch = fetch
-        self.fill()
-
-    async def _run(self, link: str) -> T:
-        return await self._fetch(link)
-
-    def fill(self) -> None:
-        from asyncio import get_running_loop
-
-        while (link := self._next_link()) is not None:
-            task = get_running_loop().create_task(self._run(link))
-            task.add_done_callback(_retrieve)
-            self._in_flight.append((link, task))
-
-    async def take(self, link: str) -> T | None:
-        """The page `link` points at, or ``None``; see ``Window.take``."""
-        task = self._pop(link)
-        return None if task is None else await task
+        self._track(stopped)
+        try:
+            for k, link in enumerate(links):
+                context = contextvars.copy_context()  # the caller's trace context and the like, in the thread
+                name = f"speech-models-page-{k}"
+                threading.Thread(target=context.run, args=(one, k, link), name=name, daemon=True).start()
+            with arrived:
+                arrived.wait_for(lambda: stop.is_set() or plan.kept(outcomes) is not None)
+                return plan.handed_back(outcomes)
+        finally:
+            stop.set()  # the fetches not handed back end at their next safe point
+            self._untrack(stopped)
 
 
-def _retrieve(task: asyncio.Task[Any]) -> None:
-    """Mark a dropped task's outcome as seen, so that asyncio does not log it as never retrieved."""
-    if not task.cancelled():
-        task.exception()
+class TaskWaves(_Waves):
+    """The async twin of ``ThreadWaves``: a wave's fetches are tasks of an anyio task group (asyncio or trio),
+    and the group's scope is cancelled once the plan says what is handed back."""
+
+    async def run(self, fetch: Callable[[str], Awaitable[Outcome]], links: list[str], plan: Plan) -> list[Outcome]:
+        """The outcomes handed back of fetching `links` at once with `fetch(link)`."""
+        import anyio
+
+        outcomes: list[Outcome | None] = [None] * len(links)
+
+        async def one(k: int, link: str, scope: anyio.CancelScope) -> None:
+            try:
+                outcomes[k] = await fetch(link)
+            except Exception as exc:  # handed back in order, raised when the walk reaches it
+                outcomes[k] = exc
+            if plan.kept(outcomes) is not None:
+                scope.cancel()
+
+        stop: Callable[[], object] | None = None
+        try:
+            async with anyio.create_task_group() as group:
+                stop = group.cancel_scope.cancel
+                self._track(stop)
+                for k, link in enumerate(links):
+                    group.start_soon(one, k, link, group.cancel_scope)
+        finally:
+            if stop is not None:
+                self._untrack(stop)
+        return plan.handed_back(outcomes)

@@ -9,7 +9,6 @@ import threading
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Self
 
@@ -17,6 +16,7 @@ import httpx
 from speech_models_client import AuthenticatedClient
 from speech_models_client.models import CustomModel
 
+from ._ahead import TaskWaves, ThreadWaves
 from ._auth import AsyncTokenCredentialLike, KeyCredentialLike, TokenCredentialLike, auth_for
 from ._config import DEFAULT_API_VERSION, KEY_HEADER, USER_AGENT
 from ._endpoint import Endpoint
@@ -36,27 +36,6 @@ def _timeouts(timeout: float | httpx.Timeout) -> tuple[httpx.Timeout, float | No
     if isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0:
         return httpx.Timeout(timeout), float(timeout)
     raise ConfigurationError(f"timeout must be a positive number of seconds or an httpx.Timeout, not {timeout!r}")
-
-
-class _AheadThreads:
-    """The threads a client's listings fetch pages ahead on (``concurrency=``), made at first use and shared with
-    the clients ``with_options`` derives; ``close`` waits for the fetches under way, so none outlives the pool."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._executor: ThreadPoolExecutor | None = None
-
-    def __call__(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(64, thread_name_prefix="speech-models-page")
-            return self._executor
-
-    def close(self) -> None:
-        with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _policy(retry_policy: RetryPolicy | None, is_async: bool) -> RetryPolicy:
@@ -228,7 +207,7 @@ class SpeechToTextModels(_Base):
             endpoint, key, credential, api_version, timeout, retry_policy, is_async=False, now=now, tracing=tracing
         )
         self._sleep = sleep
-        self._ahead = _AheadThreads()
+        self._waves = ThreadWaves()
         wrapped = transport or httpx.HTTPTransport(proxy=self._proxy(), verify=DeferredTrustContext())
         retrying = RetryTransport(wrapped, sleep=sleep, **self._retry_args(clock, now))
         self._http = httpx.Client(transport=retrying, **self._http_args())
@@ -282,8 +261,8 @@ class SpeechToTextModels(_Base):
         """
         query = self._query(filter, top, skip, timeout, retry_policy)  # the token: checked by ItemPaged
 
-        def get_page(token: str | None) -> Page[CustomModel]:
-            return fetch_page(self._sender, query.request(self._sender, token), self._tracing)
+        def get_page(token: str | None, stop: threading.Event | None = None) -> Page[CustomModel]:
+            return fetch_page(self._sender, query.request(self._sender, token, stop), self._tracing)
 
         return ItemPaged(
             get_page,
@@ -293,15 +272,18 @@ class SpeechToTextModels(_Base):
             max_wait=query.max_wait(self.retry_policy),
             sleep=self._sleep,
             check_token=query.check_token,
+            check_link=query.check_link,
             concurrency=concurrency,
-            executor=self._ahead,
+            fetch_ahead=get_page,
+            waves=self._waves,
         )
 
     def close(self) -> None:
-        """Close the connections (a client from ``with_options`` leaves them to its original), after the pages
-        still being fetched ahead for a stopped listing have arrived (each within the timeout)."""
+        """Close the connections (a client from ``with_options`` leaves them to its original); pages being fetched
+        ahead by a listing in another thread stop at their next safe point, and that listing raises
+        ``ClientClosedError``."""
         if self._owner:
-            self._ahead.close()
+            self._waves.close()
             self._http.close()
 
     def __enter__(self) -> Self:
@@ -336,6 +318,7 @@ class AsyncSpeechToTextModels(_Base):
             endpoint, key, credential, api_version, timeout, retry_policy, is_async=True, now=now, tracing=tracing
         )
         self._sleep = sleep
+        self._waves = TaskWaves()
         wrapped = transport or httpx.AsyncHTTPTransport(proxy=self._proxy(), verify=DeferredTrustContext())
         retrying = AsyncRetryTransport(wrapped, sleep=sleep, **self._retry_args(clock, now))
         self._http = httpx.AsyncClient(transport=retrying, **self._http_args())
@@ -370,12 +353,16 @@ class AsyncSpeechToTextModels(_Base):
             max_wait=query.max_wait(self.retry_policy),
             sleep=self._sleep,
             check_token=query.check_token,
+            check_link=query.check_link,
             concurrency=concurrency,
+            waves=self._waves,
         )
 
     async def aclose(self) -> None:
-        """Close the connections (a client from ``with_options`` leaves them to its original)."""
+        """Close the connections (a client from ``with_options`` leaves them to its original); pages being fetched
+        ahead by a listing in another task are cancelled, and that listing raises ``ClientClosedError``."""
         if self._owner:
+            self._waves.close()
             await self._http.aclose()
 
     async def __aenter__(self) -> Self:

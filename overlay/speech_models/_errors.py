@@ -78,9 +78,10 @@ class Attempts:
         return f"{self.count} attempt{plural} over {self.seconds:.1f}s, {self.gave_up}"
 
 
-def attempts_of(request: httpx.Request) -> Attempts | None:
-    """What the retry transport recorded on `request`, if it gave up on a retryable failure."""
-    record = request.extensions.get(ATTEMPTS_EXTENSION)
+def attempts_of(message: httpx.Request | httpx.Response) -> Attempts | None:
+    """What the retry transport recorded on the response it returned (or the request of the attempt whose error it
+    raised), if it gave up on a retryable failure."""
+    record = message.extensions.get(ATTEMPTS_EXTENSION)
     return record if isinstance(record, Attempts) and record.gave_up else None
 
 
@@ -139,7 +140,7 @@ class APIStatusError(SpeechModelsError):
         self.request_id = request_id(response.headers)
         self.client_request_id = response.request.headers.get(CLIENT_REQUEST_ID_HEADER)
         self.retry_after = parse_retry_after(response.headers)
-        self.attempts = attempts_of(response.request)
+        self.attempts = attempts_of(response)
         super().__init__(self._describe())
 
     @property

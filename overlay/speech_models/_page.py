@@ -4,7 +4,9 @@ and async halves of the same steps; everything but the I/O is shared."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +23,7 @@ from ._errors import (
     ConfigurationError,
     InvalidResponseError,
     NextLinkError,
+    attempts_of,
     connection_error,
     redact,
     status_error,
@@ -28,7 +31,14 @@ from ._errors import (
 from ._headers import parse_retry_after, request_id
 from ._json import loads
 from ._paging import Page
-from ._retry import ATTEMPT_TIMEOUT_EXTENSION, POLICY_EXTENSION, RetryPolicy
+from ._retry import (
+    ATTEMPT_TIMEOUT_EXTENSION,
+    DECODE_EXTENSION,
+    DECODED_EXTENSION,
+    POLICY_EXTENSION,
+    STOP_EXTENSION,
+    RetryPolicy,
+)
 from ._telemetry import Operation
 
 __all__ = ["AsyncPageSender", "CallSettings", "ListQuery", "PageSender", "afetch_page", "fetch_page", "parse_page"]
@@ -65,7 +75,11 @@ class ListQuery:
         """The cap on a pacing wait: the listing's own policy's ``max_wait``, else the client's."""
         return (default if self.call is None else self.call.retry_policy).max_wait
 
-    def _settle(self, request: httpx.Request) -> httpx.Request:
+    def _settle(self, request: httpx.Request, stop: threading.Event | None) -> httpx.Request:
+        """The listing's options for the retry transport, on a request it just built."""
+        request.extensions[DECODE_EXTENSION] = decode_body
+        if stop is not None:
+            request.extensions[STOP_EXTENSION] = stop
         call = self.call
         if call is not None:
             request.extensions["timeout"] = call.timeout.as_dict()
@@ -79,21 +93,28 @@ class ListQuery:
         _check_int("top", self.top, 1)
         _check_int("skip", self.skip, 0)
 
-    def request(self, sender: PageSender | AsyncPageSender, token: str | None) -> httpx.Request:
-        """The request for the page `token` points at (``None``: the first page, built by the generated code)."""
+    def request(
+        self, sender: PageSender | AsyncPageSender, token: str | None, stop: threading.Event | None = None
+    ) -> httpx.Request:
+        """The request for the page `token` points at (``None``: the first page, built by the generated code); a
+        page fetched ahead ends early once `stop` is set."""
         request_id = str(uuid.uuid4())
         http = sender.http
         try:
             if token is not None:
                 url = self.endpoint.resolve_link(token, self.api_version)
-                return self._settle(sender.link_request(url, request_id))
+                return self._settle(sender.link_request(url, request_id), stop)
             headers = {CLIENT_REQUEST_ID_HEADER: request_id}
             kwargs: dict[str, Any] = models_list_custom_models.request_kwargs(
                 skip=self.skip, top=self.top, filter_=self.filter, api_version=self.api_version
             )
-            return self._settle(http.build_request(**kwargs, headers=headers))
+            return self._settle(http.build_request(**kwargs, headers=headers), stop)
         except httpx.InvalidURL as exc:  # httpx refuses URLs over 65,536 characters, for one
             raise ConfigurationError(f"cannot build the request URL: {exc} (is the filter too long?)") from exc
+
+    def check_link(self, link: str) -> None:
+        """Raise ``NextLinkError`` for an ``@nextLink`` that leads anywhere but this listing's operation."""
+        self.endpoint.resolve_link(link, self.api_version)
 
     def check_token(self, token: str) -> None:
         """Refuse a continuation token that is not one of this listing's, or that contradicts its arguments."""
@@ -119,6 +140,9 @@ def _invalid(response: httpx.Response, what: str) -> InvalidResponseError:
     redact(response.request)
     rid = request_id(response.headers)
     tail = f" (request id {rid})" if rid else ""
+    attempts = attempts_of(response)
+    if attempts is not None:
+        tail += f" ({attempts.describe()})"
     error = InvalidResponseError(
         f"the {response.status_code} response is not a valid page of models: {what}{tail}", response=response
     )
@@ -126,14 +150,27 @@ def _invalid(response: httpx.Response, what: str) -> InvalidResponseError:
     return error
 
 
+_NOT_DECODED = object()  # a response the retry transport did not decode (not a page request, or it gave up)
+
+
+def decode_body(content: bytes) -> Any:
+    """A page's body decoded from JSON; ``ValueError`` when it does not decode (the retry transport retries it)."""
+    try:
+        return loads(content)
+    except RecursionError:
+        raise ValueError("its JSON is nested too deep to read") from None
+
+
 def parse_page(response: httpx.Response) -> Page[CustomModel]:
     """The page in a 2xx `response`, or ``InvalidResponseError`` saying what is wrong with the body."""
-    try:
-        data = loads(response.content)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _invalid(response, f"not JSON: {exc}") from exc
-    except RecursionError:
-        raise _invalid(response, "its JSON is nested too deep to read") from None
+    data = response.extensions.get(DECODED_EXTENSION, _NOT_DECODED)
+    if data is _NOT_DECODED:
+        try:
+            data = decode_body(response.content)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise _invalid(response, f"not JSON: {exc}") from exc
+        except ValueError as exc:
+            raise _invalid(response, str(exc)) from None
     if not isinstance(data, dict):
         raise _invalid(response, f"a JSON {type(data).__name__}, not an object")
     if not isinstance(data.get("values"), list):
@@ -202,21 +239,21 @@ class PageSender(_Sender):
         self._transport = transport
 
     def send(self, request: httpx.Request) -> httpx.Response:
-        flow = self._auth.sync_auth_flow(request)
-        request = next(flow)
-        while True:
-            try:
-                response = self._transport.handle_request(request)
-            except httpx.TransportError as exc:
-                _name_request(exc, request)
-                raise
-            response.read()  # in memory already: the retry transport read it whole
-            try:
-                request = flow.send(response)
-            except StopIteration:
-                return response
-            finally:
-                response.close()
+        with contextlib.closing(self._auth.sync_auth_flow(request)) as flow:
+            request = next(flow)
+            while True:
+                try:
+                    response = self._transport.handle_request(request)
+                except httpx.TransportError as exc:
+                    _name_request(exc, request)
+                    raise
+                response.read()  # in memory already: the retry transport read it whole
+                try:
+                    request = flow.send(response)
+                except StopIteration:
+                    return response
+                finally:
+                    response.close()
 
 
 class AsyncPageSender(_Sender):
@@ -227,21 +264,22 @@ class AsyncPageSender(_Sender):
         self._transport = transport
 
     async def send(self, request: httpx.Request) -> httpx.Response:
-        flow = self._auth.async_auth_flow(request)
-        request = await flow.__anext__()
-        while True:
-            try:
-                response = await self._transport.handle_async_request(request)
-            except httpx.TransportError as exc:
-                _name_request(exc, request)
-                raise
-            await response.aread()
-            try:
-                request = await flow.asend(response)
-            except StopAsyncIteration:
-                return response
-            finally:
-                await response.aclose()
+        # closed however the send ends (a cancelled fetch ahead too): trio warns of an auth flow left to the collector
+        async with contextlib.aclosing(self._auth.async_auth_flow(request)) as flow:
+            request = await flow.__anext__()
+            while True:
+                try:
+                    response = await self._transport.handle_async_request(request)
+                except httpx.TransportError as exc:
+                    _name_request(exc, request)
+                    raise
+                await response.aread()
+                try:
+                    request = await flow.asend(response)
+                except StopAsyncIteration:
+                    return response
+                finally:
+                    await response.aclose()
 
 
 def fetch_page(sender: PageSender, request: httpx.Request, tracing: bool = True) -> Page[CustomModel]:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
-from ._ahead import AsyncWindow, Links, Window, WindowBase, links_after
+from ._ahead import Plan, TaskWaves, ThreadWaves, links_after
 from ._errors import ConfigurationError, NextLinkError, SpeechModelsError
 from ._retry import async_sleep
 
@@ -58,54 +59,97 @@ class Page(Generic[T]):
 class _Walk:
     """The state of one walk over pages, shared by the sync and async loops."""
 
-    def __init__(self, token: str | None, max_items: int | None, honor_retry_after: bool, max_wait: float) -> None:
-        self.token = token
-        self._read_by = token  # the token that fetched the last page read whole (the start: where the walk began)
+    def __init__(
+        self,
+        token: str | None,
+        max_items: int | None,
+        honor_retry_after: bool,
+        max_wait: float,
+        check_link: Callable[[str], None] | None,
+        concurrency: int,
+    ) -> None:
+        self.token = token  # the token of the page to fetch next: where a caller resumes after any error
         self.done = max_items == 0
         self._remaining = max_items
-        self._seen: set[str] = set()
+        self._seen: set[str] = set() if token is None else {token}
+        self._check_link = check_link
         self._honor = honor_retry_after
         self._max_wait = max_wait
-        self._wait = 0.0
-        self.ahead_tried = False  # whether this walk has considered fetching ahead (once: at its first link)
+        self.wait = 0.0  # how long to pace before fetching the next page
+        self._concurrency = concurrency
+        self._first = True
+        self.plan: Plan | None = None  # the pages fetched ahead, once the first page has shown their links
+        self.ready: deque[Any] = deque()  # pages (or a failure) a wave fetched, handed back in order
 
-    def next_wait(self) -> float:
-        """Check the token about to be fetched, and return how long to pace before fetching it."""
-        token = self.token
-        if token is not None:
-            if token in self._seen:
+    def pages_left(self, top: int) -> int | None:
+        """How many pages of `top` items the items still wanted fill (``None``: no ``max_items``, all of them)."""
+        return None if self._remaining is None else math.ceil(self._remaining / top)
+
+    def advance(self, page: Page[T]) -> Page[T]:
+        """Move past `page`, once its ``@nextLink`` is one that may be followed (not seen before in this walk, and
+        to this listing: so a page is never handed back before its link is known to be good, and a caller resumes
+        after an error at the page that was not handed back); return it, cut to what ``max_items`` leaves (a cut
+        page is the last one)."""
+        if self._remaining is not None and len(page.items) >= self._remaining:
+            page = replace(page, items=page.items[: self._remaining], continuation_token=None)
+        link = page.continuation_token
+        if link is not None:
+            if link in self._seen:
                 raise NextLinkError(
                     "the service returned an @nextLink that was already followed in this iteration; "
                     "stopping instead of looping forever",
-                    link=token,
+                    link=link,
                 )
-            self._seen.add(token)
-        return self._wait
-
-    def pages_left(self, links: Links) -> int | None:
-        """How many pages of `links` the items still wanted fill (``None``: no ``max_items``, all of them)."""
-        return None if self._remaining is None else math.ceil(self._remaining / links.top)
-
-    def resume_token(self, error: SpeechModelsError) -> str | None:
-        """Where a caller resumes after `error`: at the page that failed to arrive (the token that asked for it);
-        but when the link itself is refused (another origin, a repeat), at the last page read whole, never at the
-        refused link (``None``: the first page)."""
-        return self._read_by if isinstance(error, NextLinkError) else self.token
-
-    def advance(self, page: Page[T]) -> Page[T]:
-        """Move past `page`; return it, cut to what ``max_items`` leaves (a cut page is the last one)."""
-        self._read_by = self.token
+            if self._check_link is not None:
+                self._check_link(link)
+            self._seen.add(link)
         if self._remaining is not None:
-            if len(page.items) >= self._remaining:
-                page = replace(page, items=page.items[: self._remaining], continuation_token=None)
             self._remaining -= len(page.items)
-        self.token = page.continuation_token
-        self.done = page.continuation_token is None
-        self._wait = 0.0
+        self.token = link
+        self.done = link is None
+        self.wait = 0.0
         if self._honor and page.retry_after:
-            self._wait = min(page.retry_after, self._max_wait)
-            _LOGGER.debug("pacing: waiting %.3fs before the next page (Retry-After %gs)", self._wait, page.retry_after)
+            self.wait = min(page.retry_after, self._max_wait)
+            _LOGGER.debug("pacing: waiting %.3fs before the next page (Retry-After %gs)", self.wait, page.retry_after)
+        if self._first:
+            self._first = False
+            self.plan = self._plan()
         return page
+
+    def _plan(self) -> Plan | None:
+        """The pages to fetch ahead after the walk's first page, when this listing runs ahead and the page's link
+        allows it."""
+        if self._concurrency == 1 or self.token is None:
+            return None
+        if self._honor:
+            _LOGGER.debug("concurrency=%d is off: honor_retry_after paces the pages one at a time", self._concurrency)
+            return None
+        links = links_after(self.token)
+        if links is None:
+            _LOGGER.debug(
+                "concurrency=%d is off: the service's @nextLink has no skip and top to fetch ahead by; following "
+                "links one at a time",
+                self._concurrency,
+            )
+            return None
+        return Plan(links, self._concurrency)
+
+    def wave(self) -> list[str]:
+        """The links of the next wave to fetch ahead, when no page is ready and the plan goes on."""
+        if self.ready or self.plan is None:
+            return []
+        return self.plan.wave(self.token, self.pages_left(self.plan.page_size))
+
+    def take(self) -> Any:
+        """The next page a wave fetched (raising the failure fetching it raised), or ``None`` when the walk
+        fetches it itself."""
+        if not self.ready:
+            return None
+        outcome = self.ready.popleft()
+        if isinstance(outcome, BaseException):
+            self.ready.clear()
+            raise outcome
+        return outcome
 
 
 @dataclass(frozen=True)
@@ -117,6 +161,7 @@ class _Options:
     honor_retry_after: bool
     max_wait: float
     check_token: Callable[[str], None] | None
+    check_link: Callable[[str], None] | None
     concurrency: int = 1
 
     def __post_init__(self) -> None:
@@ -139,46 +184,19 @@ class _Options:
         if self.check_token is not None:
             self.check_token(token)
 
-    def ahead(self, page: Page[T], walk: _Walk) -> Links | None:
-        """The links to fetch ahead after `page`, when this listing runs ahead, has not done so yet in this walk (a
-        window that ended stays ended), and the page's link allows it."""
-        if self.concurrency == 1 or walk.ahead_tried or walk.done or page.continuation_token is None:
-            return None
-        walk.ahead_tried = True
-        if self.honor_retry_after:
-            _LOGGER.debug("concurrency=%d is off: honor_retry_after paces the pages one at a time", self.concurrency)
-            return None
-        links = links_after(page.continuation_token)
-        if links is None:
-            _LOGGER.debug(
-                "concurrency=%d is off: the service's @nextLink has no skip and top to fetch ahead by; following "
-                "links one at a time",
-                self.concurrency,
-            )
-        return links
-
     def walk(self, continuation_token: str | None) -> _Walk:
         if continuation_token is not None:
             self._check(continuation_token)
         else:
             continuation_token = self.continuation_token
-        return _Walk(continuation_token, self.max_items, self.honor_retry_after, self.max_wait)
-
-
-W = TypeVar("W", bound=WindowBase[Any, Any])
-
-
-def _check_window(window: W, page: Page[Any]) -> W | None:
-    """The window, still valid after `page` came through it; or ``None`` (closed) when the page's ``@nextLink`` is
-    not the link the window fetches next: from there the listing follows links one at a time."""
-    if not window.follows(page.continuation_token):
-        _LOGGER.debug("the @nextLink is not the one fetched ahead; following links one at a time from here")
-        window.close()
-        return None
-    if page.continuation_token is None or len(page.items) < window.page_size:
-        window.stop_asking()  # the last page, or a short one: what lies after it is past the end
-    window.fill()
-    return window
+        return _Walk(
+            continuation_token,
+            self.max_items,
+            self.honor_retry_after,
+            self.max_wait,
+            self.check_link,
+            self.concurrency,
+        )
 
 
 class ItemPaged(Generic[T]):
@@ -193,10 +211,13 @@ class ItemPaged(Generic[T]):
         max_wait: the cap on a pacing wait, in seconds (the client passes its retry policy's ``max_wait``).
         sleep: how to wait; tests pass a fake.
         check_token: raises ``ConfigurationError`` for a continuation token this listing cannot resume from.
-        concurrency: up to this many pages fetched at once, ahead of the caller, when the service's ``@nextLink``
-            pages by ``skip`` and ``top`` (see ``_ahead``); 1: one page at a time.
-        executor: the threads that fetch ahead (the client's, which its ``close()`` waits for); by default each
-            walk makes its own.
+        check_link: raises ``NextLinkError`` for an ``@nextLink`` that must not be followed (checked before its
+            page is handed back).
+        concurrency: up to this many pages fetched at once, in waves, when the service's ``@nextLink`` pages by
+            ``skip`` and ``top`` (see ``_ahead``); 1: one page at a time.
+        fetch_ahead: fetches a page ahead: ``fetch_ahead(link, stop)`` ends early once `stop` is set (default:
+            `get_page`, which is not stopped early).
+        waves: runs the waves (the client's, which its ``close()`` stops); by default each listing has its own.
     """
 
     def __init__(
@@ -209,55 +230,44 @@ class ItemPaged(Generic[T]):
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
         check_token: Callable[[str], None] | None = None,
+        check_link: Callable[[str], None] | None = None,
         concurrency: int = 1,
-        executor: Callable[[], Executor] | None = None,
+        fetch_ahead: Callable[[str, threading.Event], Page[T]] | None = None,
+        waves: ThreadWaves | None = None,
     ) -> None:
         self._get_page = get_page
-        self._options = _Options(continuation_token, max_items, honor_retry_after, max_wait, check_token, concurrency)
+        self._options = _Options(
+            continuation_token, max_items, honor_retry_after, max_wait, check_token, check_link, concurrency
+        )
         self._sleep = sleep
-        self._executor = executor
+        self._fetch_ahead = fetch_ahead or (lambda link, stop: get_page(link))
+        self._waves = waves or ThreadWaves()
 
     def by_page(self, continuation_token: str | None = None) -> Iterator[Page[T]]:
         """Iterate pages lazily, from `continuation_token` (default: where this iterable starts).
 
-        Each page is fetched when the previous one has been consumed. With ``max_items``, the page that reaches
-        it is cut to fit and is the last (its ``continuation_token`` is ``None``). A failure to fetch a page raises
-        a ``SpeechModelsError`` whose ``continuation_token`` resumes at that page. An ``@nextLink`` that was
-        already followed raises ``NextLinkError``. Each call starts a new walk that fetches again.
+        Each page is fetched when the previous one has been consumed (with ``concurrency``, a wave of pages at
+        once). With ``max_items``, the page that reaches it is cut to fit and is the last (its
+        ``continuation_token`` is ``None``). Any ``SpeechModelsError`` raised carries a ``continuation_token`` that
+        resumes exactly after the last page handed back. An ``@nextLink`` that was already followed, or that leads
+        elsewhere, raises ``NextLinkError`` before its page is handed back. Each call starts a new walk.
         """
-        options = self._options
-        walk = options.walk(continuation_token)
-        window: Window[Page[T]] | None = None
-        own: ThreadPoolExecutor | None = None
-        try:
-            while not walk.done:
-                try:
-                    wait = walk.next_wait()
-                    if wait:
-                        self._sleep(wait)
-                    page = None if window is None else window.take(walk.token or "")
-                    if page is None:
-                        page = self._get_page(walk.token)
-                except SpeechModelsError as exc:
-                    exc.continuation_token = walk.resume_token(exc)
-                    raise
+        walk = self._options.walk(continuation_token)
+        while not walk.done:
+            try:
+                if walk.wait:
+                    self._sleep(walk.wait)
+                if links := walk.wave():
+                    assert walk.plan is not None
+                    walk.ready.extend(self._waves.run(self._fetch_ahead, links, walk.plan))
+                page = walk.take()
+                if page is None:
+                    page = self._get_page(walk.token)
                 page = walk.advance(page)
-                if window is not None:
-                    window = _check_window(window, page)
-                elif (links := options.ahead(page, walk)) is not None:
-                    if self._executor is not None:
-                        executor: Executor = self._executor()
-                    else:
-                        executor = own = ThreadPoolExecutor(
-                            options.concurrency, thread_name_prefix="speech-models-page"
-                        )
-                    window = Window(self._get_page, links, options.concurrency, walk.pages_left(links), executor)
-                yield page
-        finally:
-            if window is not None:
-                window.close()
-            if own is not None:
-                own.shutdown(wait=False, cancel_futures=True)
+            except SpeechModelsError as exc:
+                exc.continuation_token = walk.token
+                raise
+            yield page
 
     def __iter__(self) -> Iterator[T]:
         for page in self.by_page():
@@ -265,7 +275,8 @@ class ItemPaged(Generic[T]):
 
 
 class AsyncItemPaged(Generic[T]):
-    """The async twin of ``ItemPaged``: ``async for`` over items, ``by_page()`` over pages; same arguments."""
+    """The async twin of ``ItemPaged``: ``async for`` over items, ``by_page()`` over pages; same arguments, but
+    for `fetch_ahead`: a page fetched ahead is a task, stopped by cancelling it."""
 
     def __init__(
         self,
@@ -277,38 +288,35 @@ class AsyncItemPaged(Generic[T]):
         max_wait: float = 60.0,
         sleep: Callable[[float], Awaitable[None]] = async_sleep,
         check_token: Callable[[str], None] | None = None,
+        check_link: Callable[[str], None] | None = None,
         concurrency: int = 1,
+        waves: TaskWaves | None = None,
     ) -> None:
         self._get_page = get_page
-        self._options = _Options(continuation_token, max_items, honor_retry_after, max_wait, check_token, concurrency)
+        self._options = _Options(
+            continuation_token, max_items, honor_retry_after, max_wait, check_token, check_link, concurrency
+        )
         self._sleep = sleep
+        self._waves = waves or TaskWaves()
 
     async def by_page(self, continuation_token: str | None = None) -> AsyncIterator[Page[T]]:
         """Iterate pages lazily; see ``ItemPaged.by_page``."""
-        options = self._options
-        walk = options.walk(continuation_token)
-        window: AsyncWindow[Page[T]] | None = None
-        try:
-            while not walk.done:
-                try:
-                    wait = walk.next_wait()
-                    if wait:
-                        await self._sleep(wait)
-                    page = None if window is None else await window.take(walk.token or "")
-                    if page is None:
-                        page = await self._get_page(walk.token)
-                except SpeechModelsError as exc:
-                    exc.continuation_token = walk.resume_token(exc)
-                    raise
+        walk = self._options.walk(continuation_token)
+        while not walk.done:
+            try:
+                if walk.wait:
+                    await self._sleep(walk.wait)
+                if links := walk.wave():
+                    assert walk.plan is not None
+                    walk.ready.extend(await self._waves.run(self._get_page, links, walk.plan))
+                page = walk.take()
+                if page is None:
+                    page = await self._get_page(walk.token)
                 page = walk.advance(page)
-                if window is not None:
-                    window = _check_window(window, page)
-                elif (links := options.ahead(page, walk)) is not None:
-                    window = AsyncWindow(self._get_page, links, options.concurrency, walk.pages_left(links))
-                yield page
-        finally:
-            if window is not None:
-                window.close()
+            except SpeechModelsError as exc:
+                exc.continuation_token = walk.token
+                raise
+            yield page
 
     async def __aiter__(self) -> AsyncIterator[T]:
         async for page in self.by_page():

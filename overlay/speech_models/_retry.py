@@ -2,16 +2,19 @@
 
 Each attempt is whole: the body is read inside the retried region, so a connection closed or timed out in the
 middle of a body is retried like one that failed before the headers, and an attempt has one total time budget (a
-server that drips a byte a second cannot hold it longer). The decisions are pure (``_Retrier``); the two transports
-only differ in how they wait and read. Clock, wall time, sleep and jitter are injectable so tests never really wait.
+server that drips a byte a second cannot hold it longer). The decisions are pure (``_Call``); the two transports
+only differ in how they wait, read and stop. The caller's request is never written to: each attempt sends a copy.
+Clock, wall time, sleep and jitter are injectable so tests never really wait.
 """
 
 from __future__ import annotations
 
+import enum
 import inspect
 import logging
 import random
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -31,8 +34,12 @@ from ._telemetry import Try
 
 __all__ = [
     "ATTEMPT_TIMEOUT_EXTENSION",
+    "DECODED_EXTENSION",
+    "DECODE_EXTENSION",
     "POLICY_EXTENSION",
+    "STOP_EXTENSION",
     "AsyncRetryTransport",
+    "CallStopped",
     "RetryEvent",
     "RetryPolicy",
     "RetryTransport",
@@ -40,9 +47,16 @@ __all__ = [
 
 _LOGGER = logging.getLogger("speech_models.retry")
 
-# Request extensions through which one call brings its own retry policy and total attempt time (per-call options).
+# Request extensions through which a caller gives one call its options; the transport reads them, never writes
+# into the caller's request. A call's own retry policy and total attempt time:
 POLICY_EXTENSION = "speech_models.retry_policy"
 ATTEMPT_TIMEOUT_EXTENSION = "speech_models.attempt_timeout"
+# A threading.Event: once set, the (sync) call ends with CallStopped before its next attempt or during its wait.
+STOP_EXTENSION = "speech_models.stop"
+# A function from a 2xx body to what it decodes to, raising ValueError when it does not decode (then retried);
+# what it returned is in the response's DECODED_EXTENSION.
+DECODE_EXTENSION = "speech_models.decode"
+DECODED_EXTENSION = "speech_models.decoded"
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 # Errors after which the request may have reached the server: retried only for idempotent methods.
@@ -132,84 +146,86 @@ class RetryPolicy:
         return method.upper() in _IDEMPOTENT and isinstance(error, _IDEMPOTENT_ERRORS)
 
 
-class _Budget:
-    """The time one attempt may take in total: the attempt timeout, cut to what the call's deadline leaves."""
-
-    def __init__(self, clock: Callable[[], float], seconds: float | None) -> None:
-        self._clock = clock
-        self.seconds = seconds
-        self._ends = None if seconds is None else clock() + seconds
-
-    def remaining(self) -> float | None:
-        return None if self._ends is None else max(0.0, self._ends - self._clock())
-
-    def limit(self, request: httpx.Request, timeouts: dict[str, Any], only: str | None = None) -> None:
-        """Cap the request's per-operation httpx timeouts (all, or `only` one) to what is left of the budget."""
-        left = self.remaining()
-        if left is None:
-            return
-        capped = dict(request.extensions.get("timeout", timeouts))
-        for name, value in timeouts.items():
-            if only is None or name == only:
-                capped[name] = left if value is None else min(value, left)
-        request.extensions["timeout"] = capped  # httpcore reads it when it connects and when the body starts
-
-    def check(self, request: httpx.Request) -> None:
-        if self._ends is not None and self._clock() >= self._ends:
-            raise httpx.ReadTimeout(f"the attempt took longer than its {self.seconds:g}s in total", request=request)
+class CallStopped(Exception):
+    """A call whose caller set its stop event (``STOP_EXTENSION``) ended at its next safe point: before an attempt
+    or during a wait. Only the SDK's own fetches ahead use it; their outcome is dropped, never shown."""
 
 
-class _Retrier:
-    """The decisions shared by both transports: whether to retry now, after how long, and the call's record."""
+class _Attempt:
+    """One attempt: its own copy of the request, whose timeouts are the caller's capped to the attempt's total
+    budget (the caller's request is never written to: a re-send after a 401 starts from the caller's timeouts)."""
 
     def __init__(
         self,
-        policy: RetryPolicy | None,
-        attempt_timeout: float | None,
+        request: httpx.Request,
+        timeouts: dict[str, Any],
+        seconds: float | None,
         clock: Callable[[], float],
-        now: Callable[[], float],
-        rng: random.Random | None,
-        tracing: bool = True,
+        trace: Any = None,
     ) -> None:
-        self.policy = policy or RetryPolicy()
-        self.tracing = tracing
-        if attempt_timeout is not None and not attempt_timeout > 0:
-            raise ValueError("attempt_timeout must be a positive number of seconds")
-        self.attempt_timeout = attempt_timeout
-        self.clock = clock
-        self.now = now
-        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._clock = clock
+        self._timeouts = timeouts
+        self.seconds = seconds
+        self._ends = None if seconds is None else clock() + seconds
+        extensions = {**request.extensions, "timeout": self._capped(timeouts)}
+        if trace is not None:
+            extensions["trace"] = trace
+        self.request = httpx.Request(
+            request.method, request.url, headers=request.headers, stream=request.stream, extensions=extensions
+        )
+
+    def _capped(self, timeouts: dict[str, Any], only: str | None = None) -> dict[str, Any]:
+        left = self._left()
+        if left is None:
+            return dict(timeouts)
+        return {
+            name: (left if value is None else min(value, left)) if only in (None, name) else value
+            for name, value in timeouts.items()
+        }
+
+    def _left(self) -> float | None:
+        return None if self._ends is None else max(0.0, self._ends - self._clock())
+
+    def before_body(self) -> None:
+        """Cap the read timeout to what the budget leaves (httpcore reads it again when the body starts)."""
+        self.request.extensions["timeout"] = self._capped(self.request.extensions["timeout"], only="read")
+
+    def check(self) -> None:
+        """Raise ``ReadTimeout`` once the attempt's total budget is spent (a body that drips cannot hold it)."""
+        if self._ends is not None and self._clock() >= self._ends:
+            raise httpx.ReadTimeout(
+                f"the attempt took longer than its {self.seconds:g}s in total", request=self.request
+            )
 
 
 class _Call:
-    """One call through a retry transport: its attempts, its deadline, its decisions and its record."""
+    """One call through a retry transport, as pure decisions: each attempt's budget, whether to retry after a
+    response, a body or an error and after how long, and the record the SDK's errors read. It does no I/O."""
 
-    def __init__(self, retrier: _Retrier, request: httpx.Request) -> None:
-        self._retrier = retrier
+    def __init__(self, transport: _Settings, request: httpx.Request) -> None:
+        self._settings = transport
         extensions = request.extensions
-        self.policy: RetryPolicy = extensions.get(POLICY_EXTENSION) or retrier.policy  # a call's own, if it has one
-        self.attempt_timeout: float | None = extensions.get(ATTEMPT_TIMEOUT_EXTENSION, retrier.attempt_timeout)
+        self.policy: RetryPolicy = extensions.get(POLICY_EXTENSION) or transport.policy  # a call's own, if any
+        self.attempt_timeout: float | None = extensions.get(ATTEMPT_TIMEOUT_EXTENSION, transport.attempt_timeout)
         self.request = request
-        self.started = retrier.clock()
+        self.started = transport.clock()
         self.timeouts: dict[str, Any] = dict(extensions.get("timeout", {}))
         self.retry = 0
         self.gave_up: str | None = None
         self.event: RetryEvent | None = None  # the retry about to be waited for, for on_retry
 
     def _elapsed(self) -> float:
-        return self._retrier.clock() - self.started
+        return self._settings.clock() - self.started
 
-    def attempt(self) -> _Budget:
-        """Start an attempt: its budget, the request's timeouts capped to it, a debug line."""
+    def attempt(self, trace: Any = None) -> _Attempt:
+        """The next attempt: the attempt timeout, cut to what the deadline leaves."""
         seconds = self.attempt_timeout
         deadline = self.policy.deadline
         if deadline is not None:
             left = max(0.0, deadline - self._elapsed())
             seconds = left if seconds is None else min(seconds, left)
-        budget = _Budget(self._retrier.clock, seconds)
-        budget.limit(self.request, self.timeouts)
         self._debug("%s %s (attempt %d)", self.request.method, self.request.url, self.retry + 1)
-        return budget
+        return _Attempt(self.request, self.timeouts, seconds, self._settings.clock, trace)
 
     def _debug(self, message: str, *args: object, **fields: object) -> None:
         """A debug line with the call's fields in ``extra`` (for JSON log handlers); nothing is built unless the
@@ -229,22 +245,34 @@ class _Call:
         request, policy = self.request, self.policy
         if not policy.retries_status(request.method, response.status_code):
             return None
-        hint = retry_after_hint(response.headers, self._retrier.now())
+        hint = retry_after_hint(response.headers, self._settings.now())
         if hint is not None and hint[0] > policy.max_wait:
             self.gave_up = f"the service asked to wait {hint[0]:g}s, over max_wait {policy.max_wait:g}s"
             self._debug(
-                "not retrying %s %s: %s (%s)", request.method, request.url, self.gave_up, hint[1],
+                "not retrying %s %s: %s (%s)",
+                request.method,
+                request.url,
+                self.gave_up,
+                hint[1],
                 status_code=response.status_code,
-            )  # fmt: skip
+            )
             return None
-        delay, source = hint if hint is not None else (policy.backoff(self.retry, self._retrier.rng), "backoff")
+        delay, source = hint if hint is not None else (policy.backoff(self.retry, self._settings.rng), "backoff")
         return self._allowed(delay, f"{response.status_code}, wait from {source}", response=response)
+
+    def delay_after_body(self, response: httpx.Response, error: ValueError) -> float | None:
+        """Seconds to wait before retrying a 2xx `response` whose body did not decode (`error`), or ``None``."""
+        if self.request.method.upper() not in _IDEMPOTENT:
+            return None
+        delay = self.policy.backoff(self.retry, self._settings.rng)
+        reason = f"{response.status_code} with a body that does not decode ({type(error).__name__}), wait from backoff"
+        return self._allowed(delay, reason, response=response)
 
     def delay_after_error(self, error: Exception) -> float | None:
         """Seconds to wait before retrying after a transport `error`, or ``None`` to raise it."""
         if not self.policy.retries_error(self.request.method, error):
             return None
-        delay = self.policy.backoff(self.retry, self._retrier.rng)
+        delay = self.policy.backoff(self.retry, self._settings.rng)
         return self._allowed(delay, f"{type(error).__name__}, wait from backoff", error=error)
 
     def _allowed(
@@ -262,15 +290,27 @@ class _Call:
         status = None if response is None else response.status_code
         if self.gave_up is not None:
             self._debug(
-                "giving up %s %s: %s (%s)", request.method, request.url, self.gave_up, reason,
-                status_code=status, reason=reason,
-            )  # fmt: skip
+                "giving up %s %s: %s (%s)",
+                request.method,
+                request.url,
+                self.gave_up,
+                reason,
+                status_code=status,
+                reason=reason,
+            )
             return None
         self._debug(
             "retrying %s %s in %.3fs (retry %d of %d): %s",
-            request.method, request.url, delay, self.retry + 1, policy.max_retries, reason,
-            status_code=status, reason=reason, wait=delay,
-        )  # fmt: skip
+            request.method,
+            request.url,
+            delay,
+            self.retry + 1,
+            policy.max_retries,
+            reason,
+            status_code=status,
+            reason=reason,
+            wait=delay,
+        )
         self.retry += 1
         if policy.on_retry is not None:
             self.event = RetryEvent(self.retry, delay, reason, request, response, error)
@@ -282,9 +322,42 @@ class _Call:
         hook = self.policy.on_retry
         return None if event is None or hook is None else hook(event)
 
-    def record(self) -> None:
-        """Leave the call's record on the request, where the SDK's errors read it."""
-        self.request.extensions[ATTEMPTS_EXTENSION] = Attempts(self.retry + 1, self._elapsed(), self.gave_up)
+    def record(self) -> Attempts:
+        """What the SDK's errors say of the call: attempts, seconds, and why retrying stopped."""
+        return Attempts(self.retry + 1, self._elapsed(), self.gave_up)
+
+    def failed(self, error: httpx.TransportError, attempt: _Attempt) -> None:
+        """Make `error` name the attempt's request, which carries the call's record (the caller's request is not
+        written to)."""
+        attempt.request.extensions[ATTEMPTS_EXTENSION] = self.record()
+        error.request = attempt.request
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """A transport's defaults for every call through it (a call may bring its own policy and attempt timeout)."""
+
+    policy: RetryPolicy
+    attempt_timeout: float | None
+    clock: Callable[[], float]
+    now: Callable[[], float]
+    rng: random.Random
+    tracing: bool
+
+    @classmethod
+    def make(
+        cls,
+        policy: RetryPolicy | None,
+        attempt_timeout: float | None,
+        clock: Callable[[], float],
+        now: Callable[[], float],
+        rng: random.Random | None,
+        tracing: bool,
+    ) -> _Settings:
+        if attempt_timeout is not None and not attempt_timeout > 0:
+            raise ValueError("attempt_timeout must be a positive number of seconds")
+        jitter = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        return cls(policy or RetryPolicy(), attempt_timeout, clock, now, jitter, tracing)
 
 
 def _sync_hook(call: _Call) -> None:
@@ -301,25 +374,40 @@ async def _async_hook(call: _Call) -> None:
         await result
 
 
-def _whole(response: httpx.Response, request: httpx.Request, body: bytes) -> httpx.Response:
-    """A response like `response` whose (still encoded) body is `body`, held in memory."""
+def _whole(response: httpx.Response, call: _Call, body: bytes) -> httpx.Response:
+    """A response like `response` whose (still encoded) body is `body`, held in memory, for the caller's request."""
     return httpx.Response(
         response.status_code,
         headers=response.headers,
         stream=httpx.ByteStream(body),
-        extensions=response.extensions,
-        request=request,
+        extensions=dict(response.extensions),
+        request=call.request,
     )
+
+
+def _decode(response: httpx.Response, call: _Call) -> ValueError | None:
+    """Decode a 2xx body with the request's ``DECODE_EXTENSION`` (what it returns lands in the response's
+    ``DECODED_EXTENSION``); the error when it does not decode, else ``None``."""
+    decode = call.request.extensions.get(DECODE_EXTENSION)
+    if decode is None or not response.is_success:
+        return None
+    try:
+        response.extensions[DECODED_EXTENSION] = decode(response.read())  # in memory: decompressed, if need be
+    except ValueError as exc:
+        return exc
+    return None
 
 
 class RetryTransport(httpx.BaseTransport):
     """An httpx transport that retries through another one, honouring ``Retry-After``.
 
     Wraps `wrapped` (default ``httpx.HTTPTransport()``) and retries what ``policy`` allows: 429 and 503 always,
-    500, 502, 504, connection errors, bodies cut short and read timeouts for idempotent methods. The wait is the
-    server's (``retry-after-ms``, ``x-ms-retry-after-ms``, ``Retry-After``; see ``parse_retry_after``) or
-    exponential backoff with jitter. The response returned has its whole body in memory; a transport error that is
-    not retried is raised. Each discarded response is closed before the wait. Closing this transport closes the
+    500, 502, 504, connection errors, bodies cut short, read timeouts and 2xx bodies that do not decode (when the
+    request says how to decode: ``DECODE_EXTENSION``) for idempotent methods. The wait is the server's
+    (``retry-after-ms``, ``x-ms-retry-after-ms``, ``Retry-After``; see ``parse_retry_after``) or exponential backoff
+    with jitter. The response returned has its whole body in memory; a transport error that is not retried is
+    raised. Each discarded response is closed before the wait. A request whose ``STOP_EXTENSION`` event is set
+    ends with ``CallStopped`` before its next attempt or during its wait. Closing this transport closes the
     wrapped one.
 
     Args:
@@ -348,52 +436,66 @@ class RetryTransport(httpx.BaseTransport):
         tracing: bool = True,
     ) -> None:
         self._wrapped = wrapped or httpx.HTTPTransport()
-        self._retrier = _Retrier(policy, attempt_timeout, clock, now, rng, tracing)
+        self._settings = _Settings.make(policy, attempt_timeout, clock, now, rng, tracing)
         self._sleep = sleep
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        call = _Call(self._retrier, request)
-        try:
-            while True:
-                budget = call.attempt()
-                tried = Try(request, call.retry, self._retrier.tracing)
-                try:
-                    response = self._wrapped.handle_request(request)
-                    delay = call.delay_after_response(response)
-                    if delay is None:
-                        response = self._read(response, call, budget)
-                        tried.end(response)
-                        return response
+        call = _Call(self._settings, request)
+        stop: threading.Event | None = request.extensions.get(STOP_EXTENSION)
+        while True:
+            if stop is not None and stop.is_set():
+                raise CallStopped
+            attempt = call.attempt()
+            tried = Try(attempt.request, call.retry, self._settings.tracing)
+            try:
+                response = self._wrapped.handle_request(attempt.request)
+                delay = call.delay_after_response(response)
+                if delay is None:
+                    response = self._read(response, call, attempt)
+                    bad_body = _decode(response, call)
                     tried.end(response)
-                    try:
-                        _sync_hook(call)
-                    finally:
-                        response.close()
-                except httpx.TransportError as exc:
-                    tried.end(error=exc)
-                    delay = call.delay_after_error(exc)
+                    delay = None if bad_body is None else call.delay_after_body(response, bad_body)
                     if delay is None:
-                        raise
-                    _sync_hook(call)
-                except BaseException as exc:
-                    tried.end(error=exc)
+                        response.extensions[ATTEMPTS_EXTENSION] = call.record()
+                        return response
+                else:
+                    tried.end(response)
+                    response.close()
+                _sync_hook(call)
+            except httpx.TransportError as exc:
+                tried.end(error=exc)
+                delay = call.delay_after_error(exc)
+                if delay is None:
+                    call.failed(exc, attempt)
                     raise
-                self._sleep(delay)
-        finally:
-            call.record()
+                _sync_hook(call)
+            except BaseException as exc:
+                tried.end(error=exc)
+                raise
+            self._wait(delay, stop)
+
+    def _wait(self, delay: float, stop: threading.Event | None) -> None:
+        if stop is None:
+            self._sleep(delay)
+            return
+        if self._sleep is time.sleep:
+            stop.wait(delay)  # the same wait, cut short when the caller stops the call
+        else:
+            self._sleep(delay)
+        if stop.is_set():
+            raise CallStopped
 
     @staticmethod
-    def _read(response: httpx.Response, call: _Call, budget: _Budget) -> httpx.Response:
-        request = call.request
-        budget.limit(request, call.timeouts, only="read")
+    def _read(response: httpx.Response, call: _Call, attempt: _Attempt) -> httpx.Response:
+        attempt.before_body()
         chunks = []
         try:
             for chunk in response.stream:  # type: ignore[union-attr]
                 chunks.append(chunk)
-                budget.check(request)
+                attempt.check()
         finally:
             response.close()
-        return _whole(response, request, b"".join(chunks))
+        return _whole(response, call, b"".join(chunks))
 
     def close(self) -> None:
         self._wrapped.close()
@@ -410,13 +512,23 @@ class _Abandoned(Exception):
     """Ends a detached call whose caller was cancelled, at the first point where that is safe."""
 
 
-# httpcore trace events before which a request holds a pool slot but has sent nothing: an abandoned call stops
-# there by raising, which httpcore handles as a failed connect or send (the connection is closed and reaped).
-_STOP_BEFORE = frozenset(
-    {"connection.connect_tcp.started", "connection.connect_unix_socket.started", "http11.send_request_headers.started"}
-)
-# From this event on, an HTTP/1.1 attempt runs inside httpcore's cleanup handler: cancelling it is safe.
-_CANCELLABLE_FROM = "http11.send_request_headers.started"
+class _Phase(enum.Enum):
+    """Where a detached async call is, which decides how it is stopped when its caller goes away."""
+
+    QUEUED = "queued"  # waiting for a pool slot: it keeps its place, and stops once it has one
+    CONNECTING = "connecting"  # opening a connection: stops before it sends
+    SENDING = "sending"  # from the request's first byte: inside httpcore's cleanup, so the scope may be cancelled
+    READING = "reading"  # reading the body: cancelled through the scope
+    WAITING = "waiting"  # between attempts, or in on_retry: cancelled through the scope
+
+
+# httpcore trace events (its public ``trace`` extension) that move a send along.
+_PHASE_OF_EVENT = {
+    "connection.connect_tcp.started": _Phase.CONNECTING,
+    "connection.connect_unix_socket.started": _Phase.CONNECTING,
+    "http11.send_request_headers.started": _Phase.SENDING,
+}
+_CANCELLABLE = frozenset({_Phase.SENDING, _Phase.READING, _Phase.WAITING})
 
 
 class _Detached:
@@ -425,37 +537,40 @@ class _Detached:
     httpcore shields its bookkeeping with anyio cancel scopes, which a native ``Task.cancel()`` goes through: a
     cancellation delivered while a response closes, while a request waits for a pool slot, or between connecting
     and sending leaves the pool believing a connection is in use forever (encode/httpcore#1093). So the caller
-    awaits the call through ``asyncio.shield`` and, when it is cancelled, marks the call abandoned. The call then
-    ends at its next safe point, through httpcore's public ``trace`` extension and anyio cancel scopes (which
-    httpcore's shields respect): a request that has sent nothing stops before it connects or sends; one being sent
-    or read, or a wait between attempts, is cancelled through the scope. A request still queued for a pool slot
-    keeps its place (bounded by the pool timeout) and stops as soon as it gets one. The caller is never held.
+    awaits the call through ``asyncio.shield`` and, when it is cancelled, calls ``abandon``, which decides by the
+    call's one state, its ``_Phase``: a call that has sent nothing stops at its next trace event (before it
+    connects or sends); one sending, reading or waiting is cancelled through its anyio cancel scope, which
+    httpcore's shields respect. The caller is never held.
     """
 
     def __init__(self, request: httpx.Request) -> None:
+        self.phase = _Phase.QUEUED
         self.abandoned = False
         self._scope: anyio.CancelScope | None = None
-        self._cancellable = False
         self._user_trace = request.extensions.get("trace")
-        request.extensions["trace"] = self._trace
 
-    async def _trace(self, event: str, info: dict[str, Any]) -> None:
-        if event in _STOP_BEFORE:
+    async def trace(self, event: str, info: dict[str, Any]) -> None:
+        """The trace hook of each attempt's request: a send moves on, or stops before it sends anything."""
+        phase = _PHASE_OF_EVENT.get(event)
+        if phase is not None:
             if self.abandoned:
                 raise _Abandoned
-            if event == _CANCELLABLE_FROM:
-                self._cancellable = True
+            self._enter(phase)
         if self._user_trace is not None:
             await self._user_trace(event, info)
 
-    def abandon(self) -> None:
-        self.abandoned = True
-        if self._scope is not None and self._cancellable:
+    def _enter(self, phase: _Phase) -> None:
+        self.phase = phase
+        if self.abandoned and phase in _CANCELLABLE and self._scope is not None:
             self._scope.cancel()
 
-    async def step(self, awaitable: Awaitable[Any], *, cancellable: bool) -> Any:
-        """Await `awaitable` (a send, a body read or a wait); abandoning the call interrupts it once it is
-        `cancellable` (a send becomes so when it starts sending)."""
+    def abandon(self) -> None:
+        """The caller went away: stop now if the call is cancellable where it is, else at its next trace event."""
+        self.abandoned = True
+        self._enter(self.phase)
+
+    async def step(self, phase: _Phase, awaitable: Awaitable[Any]) -> Any:
+        """Await `awaitable` (a send, a body read, a hook or a wait), starting in `phase`."""
         if self.abandoned:
             if inspect.iscoroutine(awaitable):
                 awaitable.close()
@@ -463,11 +578,12 @@ class _Detached:
         import anyio
 
         with anyio.CancelScope() as scope:
-            self._scope, self._cancellable = scope, cancellable
+            self._scope = scope
+            self._enter(phase)
             try:
                 return await awaitable
             finally:
-                self._scope, self._cancellable = None, False
+                self._scope = None
         raise _Abandoned  # the scope caught the cancellation
 
 
@@ -487,6 +603,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
 
     A task cancelled during an attempt returns at once and leaves no connection behind in the wrapped transport's
     pool: on asyncio the call runs in a task of its own that finishes the attempt's bookkeeping (see ``_Detached``).
+    Cancellation replaces ``STOP_EXTENSION`` here: an async fetch ahead is a task, cancelled when it is dropped.
     """
 
     def __init__(
@@ -502,7 +619,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         tracing: bool = True,
     ) -> None:
         self._wrapped = wrapped or httpx.AsyncHTTPTransport()
-        self._retrier = _Retrier(policy, attempt_timeout, clock, now, rng, tracing)
+        self._settings = _Settings.make(policy, attempt_timeout, clock, now, rng, tracing)
         self._sleep = sleep
         self._calls: set[asyncio.Task[httpx.Response]] = set()  # strong references to the running calls
 
@@ -527,55 +644,53 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
             task.exception()  # retrieved: an abandoned call's outcome has no one to go to
 
     async def _call(self, request: httpx.Request, detached: _Detached) -> httpx.Response:
-        call = _Call(self._retrier, request)
-        try:
-            while True:
-                budget = call.attempt()
-                tried = Try(request, call.retry, self._retrier.tracing)
-                try:
-                    response: httpx.Response = await detached.step(
-                        self._wrapped.handle_async_request(request), cancellable=False
-                    )
-                    if detached.abandoned:
-                        await response.aclose()
-                        raise _Abandoned
-                    delay = call.delay_after_response(response)
-                    if delay is None:
-                        whole: httpx.Response = await detached.step(
-                            self._read(response, call, budget), cancellable=True
-                        )
-                        tried.end(whole)
-                        return whole
+        call = _Call(self._settings, request)
+        while True:
+            attempt = call.attempt(trace=detached.trace)
+            tried = Try(attempt.request, call.retry, self._settings.tracing)
+            try:
+                response: httpx.Response = await detached.step(
+                    _Phase.QUEUED, self._wrapped.handle_async_request(attempt.request)
+                )
+                if detached.abandoned:
+                    await response.aclose()
+                    raise _Abandoned
+                delay = call.delay_after_response(response)
+                if delay is None:
+                    response = await detached.step(_Phase.READING, self._read(response, call, attempt))
+                    bad_body = _decode(response, call)
                     tried.end(response)
-                    try:
-                        await detached.step(_async_hook(call), cancellable=True)
-                    finally:
-                        await response.aclose()
-                except httpx.TransportError as exc:
-                    tried.end(error=exc)
-                    delay = call.delay_after_error(exc)
+                    delay = None if bad_body is None else call.delay_after_body(response, bad_body)
                     if delay is None:
-                        raise
-                    await detached.step(_async_hook(call), cancellable=True)
-                except BaseException as exc:
-                    tried.end(error=None if isinstance(exc, _Abandoned) else exc)  # a cancellation is no error
+                        response.extensions[ATTEMPTS_EXTENSION] = call.record()
+                        return response
+                else:
+                    tried.end(response)
+                    await response.aclose()
+                await detached.step(_Phase.WAITING, _async_hook(call))
+            except httpx.TransportError as exc:
+                tried.end(error=exc)
+                delay = call.delay_after_error(exc)
+                if delay is None:
+                    call.failed(exc, attempt)
                     raise
-                await detached.step(self._sleep(delay), cancellable=True)
-        finally:
-            call.record()
+                await detached.step(_Phase.WAITING, _async_hook(call))
+            except BaseException as exc:
+                tried.end(error=None if isinstance(exc, _Abandoned) else exc)  # a cancellation is no error
+                raise
+            await detached.step(_Phase.WAITING, self._sleep(delay))
 
     @staticmethod
-    async def _read(response: httpx.Response, call: _Call, budget: _Budget) -> httpx.Response:
-        request = call.request
-        budget.limit(request, call.timeouts, only="read")
+    async def _read(response: httpx.Response, call: _Call, attempt: _Attempt) -> httpx.Response:
+        attempt.before_body()
         chunks = []
         try:
             async for chunk in response.stream:  # type: ignore[union-attr]
                 chunks.append(chunk)
-                budget.check(request)
+                attempt.check()
         finally:
             await response.aclose()
-        return _whole(response, request, b"".join(chunks))
+        return _whole(response, call, b"".join(chunks))
 
     async def aclose(self) -> None:
         await self._wrapped.aclose()
