@@ -43,6 +43,7 @@ def test_fetches_past_the_end_stop_instead_of_retrying() -> None:
     over = threading.Event()
     with PageServer() as server:
         _throttle_past_the_end(server, "2")
+
         def held(seconds: float) -> None:
             over.wait(10)
 
