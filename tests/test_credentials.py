@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -155,10 +155,25 @@ def test_a_credential_failing_mid_listing_resumes_at_that_page(kind: str, emulat
 
 
 def test_fifty_async_listings_share_one_failed_fetch(emulator: RunningEmulator) -> None:
-    credential = Flaky(emulator, ClientAuthenticationError("no login"), is_async=True)
+    calls: list[dict[str, Any]] = []
+
+    class AsyncHeldOpen:
+        """Fails its fetch once all fifty listings have joined it."""
+
+        everyone: asyncio.Event
+
+        async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+            calls.append(kwargs)
+            await asyncio.wait_for(self.everyone.wait(), 30)
+            raise error
+
+    error = ClientAuthenticationError("no login")
+    credential = AsyncHeldOpen()
 
     async def go() -> list[Any]:
+        credential.everyone = asyncio.Event()
         async with sm.AsyncSpeechToTextModels(emulator.url, credential=credential) as api:
+            _count_joins(api._auth, until=50, then=credential.everyone.set)
 
             async def one() -> int:
                 return len([m async for m in api.list_models()])
@@ -168,15 +183,46 @@ def test_fifty_async_listings_share_one_failed_fetch(emulator: RunningEmulator) 
     results = asyncio.run(go())
     assert all(isinstance(result, sm.CredentialError) for result in results)
     assert all("ClientAuthenticationError: no login" in str(result) for result in results)
-    assert credential.calls == 1
+    assert len(calls) == 1
     assert len({id(result) for result in results}) == 50  # each caller its own error, the same cause
-    assert {id(result.__cause__) for result in results if isinstance(result, BaseException)} == {id(credential.error)}
+    assert {id(result.__cause__) for result in results if isinstance(result, BaseException)} == {id(error)}
+
+
+def _count_joins(auth: object, until: int, then: Callable[[], object]) -> None:
+    """Spy on the auth's one entry to a fetch: call `then` once `until` callers have asked for a token."""
+    assert isinstance(auth, BearerTokenAuth)
+    join = auth._join
+    counted = {"n": 0}
+    lock = threading.Lock()
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        result = join(*args, **kwargs)
+        with lock:
+            counted["n"] += 1
+            if counted["n"] == until:
+                then()
+        return result
+
+    auth._join = counting  # type: ignore[method-assign]
+
+
+class HeldOpen(Flaky):
+    """Fails its fetch, but only once `everyone` is set: every caller has joined the fetch by then."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(None, error)
+        self.everyone = threading.Event()
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        assert self.everyone.wait(30)
+        return self._issue(kwargs)
 
 
 def test_eight_threads_share_one_failed_fetch(emulator: RunningEmulator) -> None:
-    credential = Flaky(emulator, ClientAuthenticationError("no login"))
+    credential = HeldOpen(ClientAuthenticationError("no login"))
     errors: list[BaseException] = []
     with sm.SpeechToTextModels(emulator.url, credential=credential) as api:
+        _count_joins(api._auth, until=8, then=credential.everyone.set)
 
         def one() -> None:
             try:

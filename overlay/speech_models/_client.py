@@ -69,13 +69,20 @@ class _Base:
         tracing: bool,
     ) -> None:
         self._endpoint = Endpoint(endpoint)
-        self._auth = auth_for(key, credential, is_async=is_async, host=self._endpoint.url.host, now=now)
+        self.retry_policy = _policy(retry_policy, is_async)
+        self._auth = auth_for(
+            key,
+            credential,
+            is_async=is_async,
+            host=self._endpoint.url.host,
+            now=now,
+            token_wait=self.retry_policy.deadline,
+        )
         if not api_version or not isinstance(api_version, str):
             raise ConfigurationError("api_version must be a non-empty string")
         self.api_version = api_version
         self._is_async = is_async
         self._tracing = tracing
-        self.retry_policy = _policy(retry_policy, is_async)
         self._timeout, self._attempt_timeout = _timeouts(timeout)
 
     def with_options(
