@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .chaos import SOCKET_KINDS, Blow, Chaos
+from .chaos import SOCKET_KINDS, Chaos, ChaosFault
 from .data import StoredModel, build_models, store
 from .faults import Fault, Faults, retry_after_headers
 from .filters import FilterError, compile_filter
@@ -179,9 +179,23 @@ def _keys(key: str | Sequence[str] | None) -> list[bytes]:
 ENTRA_AUDIENCE = "https://cognitiveservices.azure.com"
 
 
+# The latest expiry the emulator takes for a time: the last second of year 9999 (a bigger number is a forgery or a bug).
+_LATEST_TIME = 253_402_300_799
+
+
+def _jwt_time(payload: dict[str, Any], claim: str) -> float | str | None:
+    """A JWT's time claim: the number, None when it is absent, or why it is not a time (NaN, infinite, a string)."""
+    value = payload.get(claim)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= _LATEST_TIME:
+        return f"the bearer token's {claim} is not a time"
+    return float(value)
+
+
 def _jwt_problem(token: str, now: float) -> str | None:
-    """Why a bearer token is refused under ``entra`` (as Azurite's ``--oauth basic``: the audience and expiry of a
-    JWT are checked, its signature is not), or None when it is accepted."""
+    """Why a bearer token is refused under ``entra`` (as Azurite's ``--oauth basic``: the audience, expiry and
+    not-before of a JWT are checked, its signature is not), or None when it is accepted."""
     parts = token.split(".")
     if len(parts) != 3:
         return "the bearer token is not a JWT (and not one of the emulator's opaque tokens)"
@@ -195,12 +209,24 @@ def _jwt_problem(token: str, now: float) -> str | None:
     audiences = audience if isinstance(audience, list) else [audience]
     if not any(isinstance(a, str) and a.rstrip("/") == ENTRA_AUDIENCE for a in audiences):
         return f"the bearer token's audience {str(audience)[:80]!r} is not {ENTRA_AUDIENCE}"
-    expires = payload.get("exp")
-    if isinstance(expires, bool) or not isinstance(expires, int | float):
+    expires, not_before = _jwt_time(payload, "exp"), _jwt_time(payload, "nbf")
+    if expires is None:
         return "the bearer token has no exp"
+    for problem in (expires, not_before):
+        if isinstance(problem, str):
+            return problem
+    assert isinstance(expires, float)
     if expires <= now:
         return "the bearer token expired"
+    if isinstance(not_before, float) and not_before > now:
+        return "the bearer token is not valid yet (nbf)"
     return None
+
+
+def _quoted_string_safe(text: str) -> str:
+    """`text` fit for an HTTP quoted-string: printable ASCII without quotes or backslashes (a token's audience is
+    the client's text, and must neither forge a parameter nor make the header unencodable)."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
 
 
 def _own_base(request: Request) -> str:
@@ -217,18 +243,20 @@ def _own_base(request: Request) -> str:
     return f"{scheme}://{host}" if port in (None, default) else f"{scheme}://{host}:{port}"
 
 
-_REDACTED_HEADERS = {KEY_HEADER.lower(), "authorization"}
+_REDACTED_HEADERS = {KEY_HEADER.lower(), "authorization", "proxy-authorization", "cookie"}
+_REDACTED_QUERY = {"subscription-key"}  # API Management takes the key in the query too
 
 
 def _journal(state: EmulatorState, request: Request, status: int, fault: str | None) -> None:
     headers = {
         name: ("[redacted]" if name.lower() in _REDACTED_HEADERS else value) for name, value in request.headers.items()
     }
+    pairs = parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     state.journal.append(
         {
             "method": request.method,
             "path": request.scope.get("path", ""),
-            "query": dict(parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)),
+            "query": {name: "[redacted]" if name.lower() in _REDACTED_QUERY else value for name, value in pairs},
             "headers": headers,
             "status": status,
             "fault": fault,
@@ -276,19 +304,15 @@ def _authentication_error(request: Request, state: EmulatorState) -> Response | 
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer" and token and token in state.tokens:
             return None
-        why: str | None = "the bearer token is unknown, expired or revoked"
+        challenge = 'Bearer error="invalid_token"'
+        why = "the bearer token is unknown, expired or revoked"
         if scheme.lower() == "bearer" and state.entra:
-            why = _jwt_problem(token, state.now())
-            if why is None:
+            problem = _jwt_problem(token, state.now())
+            if problem is None:
                 return None
-        return error_response(
-            401,
-            "Unauthorized",
-            f"Access denied: {why}.",
-            headers={
-                "WWW-Authenticate": 'Bearer error="invalid_token"' + (f', error_description="{why}"' * state.entra)
-            },
-        )
+            why = problem
+            challenge += f', error_description="{_quoted_string_safe(why)}"'
+        return error_response(401, "Unauthorized", f"Access denied: {why}.", headers={"WWW-Authenticate": challenge})
     if not state.keys:
         return error_response(
             401,
@@ -359,11 +383,11 @@ async def list_models(request: Request) -> Response:
     if state.faults.latency:
         await state.sleep(state.faults.latency)
     with_socket = HANGUP_EXTENSION in request.scope.get("extensions", {})
-    blow = state.chaos.draw(with_socket)
-    fault = None if blow is not None else state.faults.next()
+    drawn = state.chaos.draw(with_socket)
+    fault = None if drawn is not None else state.faults.next()
     if fault is not None and fault.kind is not None and (with_socket or fault.kind not in SOCKET_KINDS):
-        blow = Blow.fixed(fault.kind)
-    response, fault_name = await _list(request, state, fault, blow)
+        drawn = ChaosFault.fixed(fault.kind)
+    response, fault_name = await _list(request, state, fault, drawn)
     if state.validator is not None and fault_name is None:  # an injected fault breaks the contract on purpose
         response = _validated(state.validator, response)
     _journal(state, request, getattr(response, "journal_status", response.status_code), fault_name)
@@ -380,26 +404,26 @@ def _validated(validator: SpecValidator, response: Response) -> Response:
 
 
 async def _list(
-    request: Request, state: EmulatorState, fault: Fault | None, blow: Blow | None
+    request: Request, state: EmulatorState, fault: Fault | None, drawn: ChaosFault | None
 ) -> tuple[Response, str | None]:
     if request.method == "HEAD":
         message = "HEAD /speechtotext/models: the list operation answers GET only."
         return error_response(405, "NotAllowed", message, headers={"Allow": "GET"}), None
-    if blow is not None:
-        if blow.kind == "reset":
+    if drawn is not None:
+        if drawn.kind == "reset":
             return _Hangup(), "reset"
-        if blow.kind in ("throttle", "unavailable"):
-            status = 429 if blow.kind == "throttle" else 503
-            headers = retry_after_headers(Fault(status, blow.seconds, blow.form))
-            return error_response(status, _FAULT_CODES[status], "Injected fault.", headers=headers), blow.kind
-        if blow.kind == "stall":
-            await state.sleep(blow.seconds)
+        if drawn.kind in ("throttle", "unavailable"):
+            status = 429 if drawn.kind == "throttle" else 503
+            headers = retry_after_headers(Fault(status, drawn.seconds, drawn.form))
+            return error_response(status, _FAULT_CODES[status], "Injected fault.", headers=headers), drawn.kind
+        if drawn.kind == "stall":
+            await state.sleep(drawn.seconds)
         response, _ = await _list(request, state, None, None)
-        if blow.kind == "midbody":
-            return _Hangup(response, blow.fraction), "midbody"
-        if blow.kind == "drip":
-            return _Drip(response, blow.seconds, state.sleep), "drip"
-        return response, blow.kind
+        if drawn.kind == "midbody":
+            return _Hangup(response, drawn.fraction), "midbody"
+        if drawn.kind == "drip":
+            return _Drip(response, drawn.seconds, state.sleep), "drip"
+        return response, drawn.kind
     if fault is not None and fault.status is not None:
         code = _FAULT_CODES.get(fault.status, "InternalServerError" if fault.status >= 500 else "InvalidRequest")
         response = error_response(fault.status, code, "Injected fault.", headers=retry_after_headers(fault))
@@ -576,6 +600,36 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "InternalServerError", "The emulator failed unexpectedly.")
 
 
+MAX_HEADERS = 100  # as Azure's front doors refuse more, with 431 (a limit, not the service's documented figure)
+MAX_HEADER_BYTES = 32_768  # names and values together
+
+
+class RequestHeadChecks:
+    """What every HTTP/1.1 server checks before routing: a ``Host`` header (400 without one) and a head of bounded
+    size (431 for too many headers or too many bytes of them), answered with the service's ``Error`` body."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _refusal(scope: Any) -> Response | None:
+        headers = scope.get("headers", [])
+        if len(headers) > MAX_HEADERS or sum(len(name) + len(value) for name, value in headers) > MAX_HEADER_BYTES:
+            message = f"The request's headers are too large (at most {MAX_HEADERS} and {MAX_HEADER_BYTES} bytes)."
+            return error_response(431, "InvalidRequest", message)
+        if scope.get("http_version") == "1.1" and not any(name.lower() == b"host" for name, _ in headers):
+            return error_response(400, "InvalidRequest", "An HTTP/1.1 request needs a Host header.")
+        return None
+
+
 def create_app(
     models: Sequence[dict[str, Any]] | None = None,
     *,
@@ -652,4 +706,5 @@ def create_app(
     )
     # /speechtotext/models/ is not the list: a 404 with an Error body, not a redirect with none.
     app.router.redirect_slashes = False
+    app.add_middleware(RequestHeadChecks)
     return app

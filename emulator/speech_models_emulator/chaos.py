@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["KINDS", "SOCKET_KINDS", "Blow", "Chaos"]
+__all__ = ["KINDS", "SOCKET_KINDS", "Chaos", "ChaosFault"]
 
 KINDS = ("reset", "midbody", "stall", "drip", "throttle", "unavailable")
 SOCKET_KINDS = frozenset({"reset", "midbody"})
@@ -24,7 +24,7 @@ _FORMS = ("seconds", "http-date", "ms")
 
 
 @dataclass(frozen=True)
-class Blow:
+class ChaosFault:
     """One fault to apply to one request: its kind and the parameters drawn for it."""
 
     kind: str
@@ -33,7 +33,7 @@ class Blow:
     form: str = "seconds"  # throttle: which header carries the wait
 
     @classmethod
-    def fixed(cls, kind: str) -> Blow:
+    def fixed(cls, kind: str) -> ChaosFault:
         """The one-shot fault of `kind` (``POST /_emulator/faults`` with ``{"kind": ...}``): fixed parameters."""
         seconds = {"stall": 1.0, "drip": 1.0, "throttle": 0.0, "unavailable": 1.0}.get(kind, 0.0)
         return cls(kind, seconds=seconds)
@@ -83,7 +83,7 @@ class Chaos:
             self.rate, self.seed, self.weights = float(rate), seed, weights
             self._rng = random.Random(seed)  # noqa: S311
 
-    def draw(self, with_socket: bool) -> Blow | None:
+    def draw(self, with_socket: bool) -> ChaosFault | None:
         """The fault for the next request, or None. Every draw takes the same numbers from the generator whatever
         its outcome, so a replay with the same seed meets the same faults."""
         with self._lock:
@@ -102,12 +102,12 @@ class Chaos:
                     kind = candidate
                     break
         if kind in ("stall", "drip"):
-            return Blow(kind, seconds=1.0 + 2.0 * seconds)
+            return ChaosFault(kind, seconds=1.0 + 2.0 * seconds)
         if kind == "throttle":
-            return Blow(kind, seconds=seconds, form=_FORMS[min(int(form * 3), 2)])
+            return ChaosFault(kind, seconds=seconds, form=_FORMS[min(int(form * 3), 2)])
         if kind == "unavailable":
-            return Blow(kind, seconds=1.0)
-        return Blow(kind, fraction=0.1 + 0.8 * fraction)
+            return ChaosFault(kind, seconds=1.0)
+        return ChaosFault(kind, fraction=0.1 + 0.8 * fraction)
 
     def as_json(self) -> dict[str, Any]:
         return {"rate": self.rate, "seed": self.seed, "kinds": dict(self.weights)}

@@ -56,7 +56,7 @@ class Page(Generic[T]):
         return len(self.items)
 
 
-class _Walk:
+class _PagingState:
     """The state of one walk over pages, shared by the sync and async loops."""
 
     def __init__(
@@ -184,12 +184,12 @@ class _Options:
         if self.check_token is not None:
             self.check_token(token)
 
-    def walk(self, continuation_token: str | None) -> _Walk:
+    def walk(self, continuation_token: str | None) -> _PagingState:
         if continuation_token is not None:
             self._check(continuation_token)
         else:
             continuation_token = self.continuation_token
-        return _Walk(
+        return _PagingState(
             continuation_token,
             self.max_items,
             self.honor_retry_after,
