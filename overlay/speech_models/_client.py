@@ -126,14 +126,21 @@ class _Base:
                                 if retry_policy is not None else self.retry_policy)  # fmt: skip
         return ListQuery(self._endpoint, self.api_version, filter, top, skip, call)
 
-    def _retry_args(self, clock: Callable[[], float], now: Callable[[], float]) -> dict[str, Any]:
-        """The retry transport's arguments but the wrapped transport and the sleep (sync or async)."""
+    def _retry_args(
+        self, clock: Callable[[], float], now: Callable[[], float], transport: object, limits: httpx.Limits | None
+    ) -> dict[str, Any]:
+        """The retry transport's arguments but the wrapped transport and the sleep (sync or async); its connection
+        slots are the pool's when the SDK knows them (its own transport, or limits given with yours)."""
+        if limits is not None and not isinstance(limits, httpx.Limits):
+            raise ConfigurationError(f"limits must be an httpx.Limits, not {type(limits).__name__}")
+        known = limits if limits is not None else httpx.Limits() if transport is None else None
         return {
             "policy": self.retry_policy,
             "attempt_timeout": self._attempt_timeout,
             "clock": clock,
             "now": now,
             "tracing": self._tracing,
+            "max_connections": None if known is None else known.max_connections,
         }
 
     def _http_args(self) -> dict[str, Any]:
@@ -186,6 +193,10 @@ class SpeechToTextModels(_Base):
             httpx's per-operation timeouts and no total.
         retry_policy: how to retry throttled and failed requests; see ``RetryPolicy``.
         transport: the httpx transport under the retry layer (for tests: ``httpx.MockTransport``).
+        limits: the connection pool's limits (default ``httpx.Limits()``: 100 connections). Requests beyond its
+            ``max_connections`` wait for a connection in the SDK, not in httpcore's pool, where a pool timeout can
+            strand a connection for good (encode/httpcore#550). With your own `transport`, pass the limits you gave
+            it, so the SDK knows how many connections it has.
         sleep: how retries and paging wait (``time.sleep``); tests pass a fake.
         clock: the monotonic clock that times attempts and the retry deadline (``time.monotonic``).
         now: the wall clock, in POSIX seconds, for HTTP-date waits and token expiry (``time.time``).
@@ -205,6 +216,7 @@ class SpeechToTextModels(_Base):
         timeout: float | httpx.Timeout = 30.0,
         retry_policy: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
+        limits: httpx.Limits | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
@@ -215,8 +227,10 @@ class SpeechToTextModels(_Base):
         )
         self._sleep = sleep
         self._waves = ThreadWaves()
-        wrapped = transport or httpx.HTTPTransport(proxy=self._proxy(), verify=DeferredTrustContext())
-        retrying = RetryTransport(wrapped, sleep=sleep, **self._retry_args(clock, now))
+        wrapped = transport or httpx.HTTPTransport(
+            proxy=self._proxy(), verify=DeferredTrustContext(), limits=limits or httpx.Limits()
+        )
+        retrying = RetryTransport(wrapped, sleep=sleep, **self._retry_args(clock, now, transport, limits))
         self._http = httpx.Client(transport=retrying, **self._http_args())
         self._sender = PageSender(self._http, retrying, self._auth)
         self.generated_client = self._generated().set_httpx_client(self._http)
@@ -316,6 +330,7 @@ class AsyncSpeechToTextModels(_Base):
         timeout: float | httpx.Timeout = 30.0,
         retry_policy: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        limits: httpx.Limits | None = None,
         sleep: Callable[[float], Awaitable[None]] = async_sleep,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
@@ -326,8 +341,10 @@ class AsyncSpeechToTextModels(_Base):
         )
         self._sleep = sleep
         self._waves = TaskWaves()
-        wrapped = transport or httpx.AsyncHTTPTransport(proxy=self._proxy(), verify=DeferredTrustContext())
-        retrying = AsyncRetryTransport(wrapped, sleep=sleep, **self._retry_args(clock, now))
+        wrapped = transport or httpx.AsyncHTTPTransport(
+            proxy=self._proxy(), verify=DeferredTrustContext(), limits=limits or httpx.Limits()
+        )
+        retrying = AsyncRetryTransport(wrapped, sleep=sleep, **self._retry_args(clock, now, transport, limits))
         self._http = httpx.AsyncClient(transport=retrying, **self._http_args())
         self._sender = AsyncPageSender(self._http, retrying, self._auth)
         self.generated_client = self._generated().set_async_httpx_client(self._http)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import inspect
 import logging
+import math
 import random
 import sys
 import threading
@@ -185,6 +186,11 @@ class _Attempt:
 
     def _left(self) -> float | None:
         return None if self._ends is None else max(0.0, self._ends - self._clock())
+
+    def pool_timeout(self) -> float | None:
+        """How long the attempt may wait for a connection."""
+        value = self.request.extensions["timeout"].get("pool")
+        return None if value is None else float(value)
 
     def before_body(self) -> None:
         """Cap the read timeout to what the budget leaves (httpcore reads it again when the body starts)."""
@@ -398,6 +404,18 @@ def _decode(response: httpx.Response, call: _Call) -> ValueError | None:
     return None
 
 
+def _slot_count(max_connections: int) -> int:
+    if isinstance(max_connections, bool) or not isinstance(max_connections, int) or max_connections < 1:
+        raise ValueError(f"max_connections must be a positive integer, not {max_connections!r}")
+    return max_connections
+
+
+def _no_slot(attempt: _Attempt) -> httpx.PoolTimeout:
+    return httpx.PoolTimeout(
+        f"no connection was free within the pool timeout ({attempt.pool_timeout()}s)", request=attempt.request
+    )
+
+
 class RetryTransport(httpx.BaseTransport):
     """An httpx transport that retries through another one, honouring ``Retry-After``.
 
@@ -421,6 +439,11 @@ class RetryTransport(httpx.BaseTransport):
         rng: the source of jitter.
         tracing: make an OpenTelemetry CLIENT span and a duration point for each try (when opentelemetry-api is
             installed; see ``_telemetry``).
+        max_connections: the wrapped transport's pool size (``httpx.Limits.max_connections``), when known: at most
+            that many attempts are in the wrapped transport at once, and a request waits for a slot here (bounded by
+            its pool timeout, ``httpx.PoolTimeout`` past it) instead of in httpcore's pool. There a pool timeout
+            that fires as a new connection is assigned to the waiting request strands that connection for good
+            (encode/httpcore#550, #681): a storm of pool timeouts while connections close wedges the pool.
     """
 
     def __init__(
@@ -434,10 +457,12 @@ class RetryTransport(httpx.BaseTransport):
         now: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         tracing: bool = True,
+        max_connections: int | None = None,
     ) -> None:
         self._wrapped = wrapped or httpx.HTTPTransport()
         self._settings = _Settings.make(policy, attempt_timeout, clock, now, rng, tracing)
         self._sleep = sleep
+        self._slots = None if max_connections is None else threading.BoundedSemaphore(_slot_count(max_connections))
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         call = _Call(self._settings, request)
@@ -448,19 +473,14 @@ class RetryTransport(httpx.BaseTransport):
             attempt = call.attempt()
             tried = Try(attempt.request, call.retry, self._settings.tracing)
             try:
-                response = self._wrapped.handle_request(attempt.request)
-                delay = call.delay_after_response(response)
+                response, delay = self._exchange(call, attempt)
                 if delay is None:
-                    response = self._read(response, call, attempt)
                     bad_body = _decode(response, call)
-                    tried.end(response)
                     delay = None if bad_body is None else call.delay_after_body(response, bad_body)
-                    if delay is None:
-                        response.extensions[ATTEMPTS_EXTENSION] = call.record()
-                        return response
-                else:
-                    tried.end(response)
-                    response.close()
+                tried.end(response)
+                if delay is None:
+                    response.extensions[ATTEMPTS_EXTENSION] = call.record()
+                    return response
                 _sync_hook(call)
             except httpx.TransportError as exc:
                 tried.end(error=exc)
@@ -485,17 +505,29 @@ class RetryTransport(httpx.BaseTransport):
         if stop.is_set():
             raise CallStopped
 
-    @staticmethod
-    def _read(response: httpx.Response, call: _Call, attempt: _Attempt) -> httpx.Response:
-        attempt.before_body()
-        chunks = []
+    def _exchange(self, call: _Call, attempt: _Attempt) -> tuple[httpx.Response, float | None]:
+        """One attempt's exchange with the wrapped transport, in one of its connection slots: the response read
+        whole (and the wait ``None``), or, when it is to be retried, closed unread with the wait before the next."""
+        if self._slots is not None and not self._slots.acquire(timeout=attempt.pool_timeout()):
+            raise _no_slot(attempt)
         try:
-            for chunk in response.stream:  # type: ignore[union-attr]
-                chunks.append(chunk)
-                attempt.check()
+            response = self._wrapped.handle_request(attempt.request)
+            delay = call.delay_after_response(response)
+            if delay is not None:
+                response.close()
+                return response, delay
+            attempt.before_body()
+            chunks = []
+            try:
+                for chunk in response.stream:  # type: ignore[union-attr]
+                    chunks.append(chunk)
+                    attempt.check()
+            finally:
+                response.close()
+            return _whole(response, call, b"".join(chunks)), None
         finally:
-            response.close()
-        return _whole(response, call, b"".join(chunks))
+            if self._slots is not None:
+                self._slots.release()
 
     def close(self) -> None:
         self._wrapped.close()
@@ -598,6 +630,17 @@ def _on_asyncio() -> bool:
     return True
 
 
+async def _acquire(slots: anyio.Semaphore, attempt: _Attempt) -> None:
+    """Take one of the wrapped transport's connection slots, within the attempt's pool timeout."""
+    import anyio
+
+    timeout = attempt.pool_timeout()
+    with anyio.move_on_after(math.inf if timeout is None else timeout):
+        await slots.acquire()
+        return
+    raise _no_slot(attempt)
+
+
 class AsyncRetryTransport(httpx.AsyncBaseTransport):
     """The async twin of ``RetryTransport``: the same policy and decisions, waiting with ``anyio.sleep``.
 
@@ -617,10 +660,16 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         now: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         tracing: bool = True,
+        max_connections: int | None = None,
     ) -> None:
         self._wrapped = wrapped or httpx.AsyncHTTPTransport()
         self._settings = _Settings.make(policy, attempt_timeout, clock, now, rng, tracing)
         self._sleep = sleep
+        self._slots: anyio.Semaphore | None = None
+        if max_connections is not None:
+            import anyio
+
+            self._slots = anyio.Semaphore(_slot_count(max_connections))
         self._calls: set[asyncio.Task[httpx.Response]] = set()  # strong references to the running calls
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -649,24 +698,14 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
             attempt = call.attempt(trace=detached.trace)
             tried = Try(attempt.request, call.retry, self._settings.tracing)
             try:
-                response: httpx.Response = await detached.step(
-                    _Phase.QUEUED, self._wrapped.handle_async_request(attempt.request)
-                )
-                if detached.abandoned:
-                    await response.aclose()
-                    raise _Abandoned
-                delay = call.delay_after_response(response)
+                response, delay = await self._exchange(call, attempt, detached)
                 if delay is None:
-                    response = await detached.step(_Phase.READING, self._read(response, call, attempt))
                     bad_body = _decode(response, call)
-                    tried.end(response)
                     delay = None if bad_body is None else call.delay_after_body(response, bad_body)
-                    if delay is None:
-                        response.extensions[ATTEMPTS_EXTENSION] = call.record()
-                        return response
-                else:
-                    tried.end(response)
-                    await response.aclose()
+                tried.end(response)
+                if delay is None:
+                    response.extensions[ATTEMPTS_EXTENSION] = call.record()
+                    return response
                 await detached.step(_Phase.WAITING, _async_hook(call))
             except httpx.TransportError as exc:
                 tried.end(error=exc)
@@ -679,6 +718,31 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
                 tried.end(error=None if isinstance(exc, _Abandoned) else exc)  # a cancellation is no error
                 raise
             await detached.step(_Phase.WAITING, self._sleep(delay))
+
+    async def _exchange(
+        self, call: _Call, attempt: _Attempt, detached: _Detached
+    ) -> tuple[httpx.Response, float | None]:
+        """The async twin of ``RetryTransport._exchange``; waiting for a slot is cancellable (nothing is in
+        httpcore's pool yet), the send is a step that keeps its place in the pool."""
+        slots = self._slots
+        if slots is not None:
+            await detached.step(_Phase.WAITING, _acquire(slots, attempt))
+        try:
+            response: httpx.Response = await detached.step(
+                _Phase.QUEUED, self._wrapped.handle_async_request(attempt.request)
+            )
+            if detached.abandoned:
+                await response.aclose()
+                raise _Abandoned
+            delay = call.delay_after_response(response)
+            if delay is not None:
+                await response.aclose()
+                return response, delay
+            whole: httpx.Response = await detached.step(_Phase.READING, self._read(response, call, attempt))
+            return whole, None
+        finally:
+            if slots is not None:
+                slots.release()
 
     @staticmethod
     async def _read(response: httpx.Response, call: _Call, attempt: _Attempt) -> httpx.Response:
