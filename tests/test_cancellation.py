@@ -177,3 +177,37 @@ def test_a_call_cancelled_while_queued_for_a_slot_never_reaches_the_server() -> 
         ).raise_for_status()
         sent = asyncio.run(go(emulator))
     assert len(sent) == 1  # the holder's request only
+
+
+@pytest.mark.parametrize("where", ["stalled-body", "retry-wait"])
+def test_a_cancelled_callers_call_ends_through_its_scope(where: str) -> None:
+    """The caller is cancelled while its call reads a body that stalls for 30 s, or waits the 60 s a 503 asked
+    for: the call running apart from it ends within half a second (its cancel scope is cancelled), not when the
+    body or the wait would."""
+    from tests.loopback import ScriptedServer, answer, stall
+
+    busy = answer(503, b'{"code": "ServiceUnavailable", "message": "busy"}', {"Retry-After": "60"})
+    with ScriptedServer([stall(30) if where == "stalled-body" else busy]) as server:
+
+        async def go() -> set[asyncio.Task[Any]]:
+            there = asyncio.Event()
+
+            async def trace(event: str, info: dict[str, Any]) -> None:
+                if event == "http11.receive_response_body.started" and where == "stalled-body":
+                    there.set()
+
+            policy = sm.RetryPolicy(max_wait=120, deadline=300, on_retry=lambda event: there.set())
+            transport = sm.AsyncRetryTransport(httpx.AsyncHTTPTransport(), policy=policy, attempt_timeout=120)
+            request = httpx.Request("GET", f"{server.url}/speechtotext/models", extensions={"trace": trace})
+            caller = asyncio.create_task(transport.handle_async_request(request))
+            await asyncio.wait_for(there.wait(), 10)
+            caller.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await caller
+            calls = set(transport._calls)
+            assert calls  # the call runs apart from its caller
+            _done, pending = await asyncio.wait(calls, timeout=0.5)
+            await transport.aclose()
+            return pending
+
+        assert asyncio.run(go()) == set()

@@ -260,33 +260,54 @@ def test_a_throttled_service_slows_the_listing_instead_of_failing_it(server: Pag
     assert waits.count(2.0) >= 11  # each page waited as the service asked
 
 
-def test_stopping_drops_the_pages_not_started(server: PageServer) -> None:
-    server.hold = 4  # the first window of 4 stays in flight until all four are there
+def test_stopping_after_the_first_page_asks_for_nothing_more(server: PageServer) -> None:
+    """A wave starts only when the next page is wanted: a listing stopped after its first page asked for one."""
     with sm.SpeechToTextModels(server.url, "k") as client:
         listing = iter(client.list_models(top=TOP, concurrency=4))
         assert next(listing).display_name == "model 0"
         listing.close()  # type: ignore[attr-defined]
-        server.release()
-    assert len(server.requests) <= 1 + 4  # the first page and the window; none asked for after the stop
+    assert len(server.requests) == 1
 
 
-def test_async_stopping_cancels_the_fetches_in_flight(server: PageServer) -> None:
-    server.hold, server.hold_for = 100, 2.0  # requests wait (up to 2 s) for a crowd that never comes
-
-    async def stop_early() -> set[asyncio.Task[Any]]:
+def test_async_stopping_after_the_first_page_asks_for_nothing_more(server: PageServer) -> None:
+    async def stop_early() -> None:
         async with sm.AsyncSpeechToTextModels(server.url, "k") as client:
             pages = client.list_models(top=TOP, concurrency=4).by_page()
-            server.hold = 0
-            first = await pages.__anext__()
-            assert len(first.items) == TOP
-            server.hold = 100
-            await asyncio.sleep(0)
+            await pages.__anext__()
             await pages.aclose()  # type: ignore[attr-defined]
-            await asyncio.sleep(0)
-            return {task for task in asyncio.all_tasks() if task is not asyncio.current_task() and not task.done()}
 
-    pending = asyncio.run(stop_early())
-    assert not {task for task in pending if "_run" in repr(task.get_coro())}
+    asyncio.run(stop_early())
+    assert len(server.requests) == 1
+
+
+def test_async_cancelling_a_wave_leaves_no_task_behind(server: PageServer) -> None:
+    """The caller is cancelled while a wave's four requests are held at the server: within half a second no task
+    of the listing is left (the wave's tasks and the calls they started all ended)."""
+
+    async def cancel_mid_wave() -> set[asyncio.Task[Any]]:
+        async with sm.AsyncSpeechToTextModels(server.url, "k") as client:
+            pages = client.list_models(top=TOP, concurrency=4).by_page()
+            await pages.__anext__()
+            server.hold, server.hold_for = 100, 30.0  # the wave's requests wait for a crowd that never comes
+            waiting: asyncio.Task[Any] = asyncio.create_task(pages.__anext__())  # type: ignore[arg-type]
+            for _ in range(1000):  # a readiness wait: until the wave's requests are at the server
+                if len(server.requests) == 1 + 4:
+                    break
+                await asyncio.sleep(0.01)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            others: set[asyncio.Task[Any]] = set()
+            for _ in range(50):
+                others = {task for task in asyncio.all_tasks() if task is not asyncio.current_task()}
+                if not others:
+                    break
+                await asyncio.sleep(0.01)
+            server.release()
+            return others
+
+    assert asyncio.run(cancel_mid_wave()) == set()
+    assert len(server.requests) == 1 + 4
 
 
 def test_honor_retry_after_lists_one_page_at_a_time(server: PageServer, caplog: pytest.LogCaptureFixture) -> None:
