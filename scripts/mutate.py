@@ -1,5 +1,6 @@
-"""``make mutate``: mutation testing (mutmut, pinned in requirements/mutate.txt) of the overlay's retry, paging, page,
-endpoint, headers and auth modules against the tests that exercise them. Not part of ``make test``: it takes long.
+"""``make mutate``: mutation testing (mutmut, pinned in requirements/mutate.txt) of the overlay's retry (policy and
+both transports), read-ahead, paging, page, endpoint, headers and auth modules against the tests that exercise
+them. Not part of ``make test``: it takes long.
 
 mutmut imports the mutated code from ``mutants/`` or ``mutants/src/`` of the folder it runs in, so the overlay is
 staged as ``.mutate/src/speech_models`` beside a copy of ``tests/``; the staged folder comes first on ``sys.path``,
@@ -23,7 +24,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / ".mutate"
-MODULES = ("_retry", "_paging", "_page", "_endpoint", "_headers", "_auth")
+MODULES = (
+    "_retry",
+    "_retry_transport",
+    "_async_retry_transport",
+    "_ahead",
+    "_paging",
+    "_page",
+    "_endpoint",
+    "_headers",
+    "_auth",
+)
 # The tests that exercise those modules, in process or over loopback; not the ones that read the repository
 # (README, spec, build) or start subprocesses, nor the storm of 1,200 cancelled listings (the per-point
 # cancellation tests stay).
@@ -39,8 +50,15 @@ TESTS = (
     "tests/test_cancellation.py",
     "tests/test_peer_pitfalls.py",
     "tests/test_call_control.py",
+    "tests/test_read_ahead.py",
+    "tests/test_concurrent_listing.py",
+    "tests/test_token_fetch.py",
+    "tests/test_pool_storm.py",
 )
-DESELECT = "not storm and not command_line and not environment_is_one_line and not without_its_extra and not declared"
+DESELECT = (
+    "not storm_of_cancelled and not command_line and not environment_is_one_line and not without_its_extra"
+    " and not declared and not interpreter_exit"
+)
 
 
 def stage(modules: list[str]) -> None:
@@ -81,7 +99,7 @@ def _ini(toml: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--modules", default=" ".join(MODULES), help="overlay modules to mutate (default: all six)")
+    parser.add_argument("--modules", default=" ".join(MODULES), help="overlay modules to mutate (default: all of them)")
     parser.add_argument("--max-children", default="2", help="mutants tested at once")
     args = parser.parse_args()
     modules = args.modules.split()

@@ -21,6 +21,7 @@ from speech_models_client.models import (
     Status,
 )
 
+from ._async_retry_transport import AsyncRetryTransport
 from ._auth import AccessTokenLike, AsyncTokenCredentialLike, KeyCredentialLike, TokenCredentialLike
 from ._client import AsyncSpeechToTextModels, SpeechToTextModels
 from ._config import DEFAULT_API_VERSION, ENDPOINT_ENV, KEY_ENV
@@ -45,7 +46,8 @@ from ._errors import (
 from ._headers import parse_retry_after
 from ._odata import odata_string
 from ._paging import AsyncItemPaged, ItemPaged, Page
-from ._retry import AsyncRetryTransport, RetryEvent, RetryPolicy, RetryTransport
+from ._retry import RetryEvent, RetryPolicy
+from ._retry_transport import RetryTransport
 from ._version import __version__
 
 __all__ = [

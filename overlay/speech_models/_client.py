@@ -17,13 +17,15 @@ from speech_models_client import AuthenticatedClient
 from speech_models_client.models import CustomModel
 
 from ._ahead import TaskWaves, ThreadWaves
+from ._async_retry_transport import AsyncRetryTransport, async_sleep
 from ._auth import AsyncTokenCredentialLike, KeyCredentialLike, TokenCredentialLike, auth_for
 from ._config import DEFAULT_API_VERSION, KEY_HEADER, USER_AGENT
 from ._endpoint import Endpoint
 from ._errors import ConfigurationError
 from ._page import AsyncPageSender, CallSettings, ListQuery, PageSender, afetch_page, fetch_page
 from ._paging import AsyncItemPaged, ItemPaged, Page
-from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport, async_sleep
+from ._retry import RetryPolicy
+from ._retry_transport import RetryTransport
 from ._tls import DeferredTrustContext
 
 __all__ = ["DEFAULT_API_VERSION", "AsyncSpeechToTextModels", "SpeechToTextModels"]

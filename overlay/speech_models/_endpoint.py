@@ -3,6 +3,7 @@ may follow."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -95,6 +96,7 @@ class Endpoint:
         self.url = url.copy_with(path=path or "/")
         self.list_path = path + LIST_PATH
         """The path every page of the list must be fetched from."""
+        self._base = str(self.url)
 
     def __str__(self) -> str:
         return str(self.url).rstrip("/")
@@ -102,34 +104,44 @@ class Endpoint:
     def __repr__(self) -> str:
         return f"Endpoint({str(self)!r})"
 
-    def _origin(self, url: httpx.URL) -> tuple[str, str, int]:
-        return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme, 0)
-
     def resolve_link(self, link: str, api_version: str) -> httpx.URL:
         """The absolute URL to fetch for an ``@nextLink`` (or continuation token), with our ``api-version``.
 
         A relative link resolves against the endpoint. A link to another scheme, host or port, or to another path
         than the list's, raises ``NextLinkError`` before anything is sent: the key goes only to the list operation.
+        A page's link is checked before the page is handed back and resolved again to fetch the next page, so the
+        answers are remembered (the parse is a measurable cost per page).
         """
-        try:
-            url = httpx.URL(link)
-            if url.is_relative_url:
-                url = self.url.join(url)
-        except (httpx.InvalidURL, TypeError) as exc:
-            raise NextLinkError(f"the @nextLink {link!r} is not a valid URL: {exc}", link=link) from exc
-        if self._origin(url) != self._origin(self.url) or url.userinfo:
-            raise NextLinkError(
-                f"refusing to follow an @nextLink to {url.scheme}://{url.host}:{url.port or ''}: "
-                f"it is not the configured endpoint {self}, and the key must not go elsewhere",
-                link=link,
-            )
-        if url.path != self.list_path:
-            raise NextLinkError(
-                f"refusing to follow an @nextLink to the path {url.path!r}: it is not the list operation's "
-                f"{self.list_path!r}, and the key must not reach another operation",
-                link=link,
-            )
-        versions = url.params.get_list("api-version")  # the query parsed once (a measurable cost per page)
-        if versions == [api_version]:
-            return url  # already right: skip re-encoding the URL (a measurable cost per page)
-        return url.copy_set_param("api-version", api_version)
+        return _resolve(self._base, self.list_path, link, api_version)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int]:
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme, 0)
+
+
+@functools.lru_cache(maxsize=256)
+def _resolve(base: str, list_path: str, link: str, api_version: str) -> httpx.URL:
+    """``Endpoint.resolve_link`` for the endpoint `base` (a refused link raises each time: errors are not cached)."""
+    endpoint = httpx.URL(base)
+    try:
+        url = httpx.URL(link)
+        if url.is_relative_url:
+            url = endpoint.join(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise NextLinkError(f"the @nextLink {link!r} is not a valid URL: {exc}", link=link) from exc
+    if _origin(url) != _origin(endpoint) or url.userinfo:
+        raise NextLinkError(
+            f"refusing to follow an @nextLink to {url.scheme}://{url.host}:{url.port or ''}: "
+            f"it is not the configured endpoint {base.rstrip('/')}, and the key must not go elsewhere",
+            link=link,
+        )
+    if url.path != list_path:
+        raise NextLinkError(
+            f"refusing to follow an @nextLink to the path {url.path!r}: it is not the list operation's "
+            f"{list_path!r}, and the key must not reach another operation",
+            link=link,
+        )
+    versions = url.params.get_list("api-version")  # the query parsed once (a measurable cost per page)
+    if versions == [api_version]:
+        return url  # already right: skip re-encoding the URL (a measurable cost per page)
+    return url.copy_set_param("api-version", api_version)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 from ._ahead import Plan, TaskWaves, ThreadWaves, links_after
+from ._async_retry_transport import async_sleep
 from ._errors import ConfigurationError, NextLinkError, SpeechModelsError
-from ._retry import async_sleep
 
 __all__ = ["AsyncItemPaged", "ItemPaged", "Page"]
 
