@@ -165,6 +165,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         self._wrapped = wrapped or httpx.AsyncHTTPTransport()
         self._settings = Settings.make(policy, attempt_timeout, clock, now, rng, tracing)
         self._sleep = sleep
+        self._closed = False
         self._slots: anyio.Semaphore | None = None
         if max_connections is not None:
             import anyio
@@ -241,6 +242,8 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         finally:
             if slots is not None:
                 slots.release()
+            if self._closed:  # a call that got through as the client closed: close what it opened
+                await self._wrapped.aclose()
 
     @staticmethod
     async def _read(response: httpx.Response, call: Call, attempt: Attempt) -> httpx.Response:
@@ -255,4 +258,5 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         return whole_response(response, call, b"".join(chunks))
 
     async def aclose(self) -> None:
+        self._closed = True
         await self._wrapped.aclose()

@@ -266,15 +266,17 @@ class SpeechToTextModels(_Base):
                 (at most ``retry_policy.max_wait``); default: off, or what ``with_options`` set.
             timeout: this listing's timeout, instead of the client's (same forms as the constructor's).
             retry_policy: this listing's retry policy, instead of the client's.
-            concurrency: fetch up to this many pages at once, ahead of the iteration (threads over the client's
-                connection pool; tasks in the async client). The items and their order are those of the plain
-                listing: pages are addressed by ``skip``/``top``, the shape of the service's ``@nextLink``, and
-                each page's ``@nextLink`` is checked against the one fetched ahead (a service that pages otherwise
-                is followed one page at a time, as the debug log says). Each page is retried under the same policy
-                (a throttled service slows the listing down, it does not fail it); ``max_items`` bounds what is
-                fetched; stopping the iteration drops what is in flight. As with any listing, models created or
-                deleted meanwhile shift the pages: a deletion while listing skips a model (the service pages by
-                position). With ``honor_retry_after`` the pages come one at a time. Default 1; at most 64.
+            concurrency: fetch pages in waves of up to this many at once (threads of their own; an anyio task
+                group in the async client). A wave is whole before its first page is handed back, so nothing is
+                fetched while the caller holds a page. The items and their order are those of the plain listing:
+                pages are addressed by ``skip``/``top``, the shape of the service's ``@nextLink``, and each page's
+                ``@nextLink`` is checked against the one fetched ahead (a service that pages otherwise is followed
+                one page at a time, as the debug log says). Each page is retried under the same policy (a
+                throttled service slows the listing down, it does not fail it); ``max_items`` bounds what is
+                fetched; a wave's fetches past the last page stop at their next safe point. As with any listing,
+                models created or deleted meanwhile shift the pages: a deletion while listing skips a model (the
+                service pages by position). With ``honor_retry_after`` the pages come one at a time. Default 1; at
+                most 64.
 
         Returns:
             An ``ItemPaged`` of ``CustomModel``: iterate it for models, or ``by_page()`` for pages.

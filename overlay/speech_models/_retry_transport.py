@@ -85,6 +85,7 @@ class RetryTransport(httpx.BaseTransport):
         self._settings = Settings.make(policy, attempt_timeout, clock, now, rng, tracing)
         self._sleep = sleep
         self._slots = None if max_connections is None else threading.BoundedSemaphore(slot_count(max_connections))
+        self._closed = False
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         call = Call(self._settings, request)
@@ -150,6 +151,9 @@ class RetryTransport(httpx.BaseTransport):
         finally:
             if self._slots is not None:
                 self._slots.release()
+            if self._closed:  # a fetch ahead that got through as the client closed: close what it opened
+                self._wrapped.close()
 
     def close(self) -> None:
+        self._closed = True
         self._wrapped.close()
