@@ -234,6 +234,7 @@ def test_a_call_that_gets_through_as_the_transport_closes_leaves_no_socket_open(
             transport = RetryTransport(httpx.HTTPTransport())
             transport.close()  # the client closed; the call below was already on its way
             assert transport.handle_request(request).status_code == 200
+            del transport  # dropped, so that an unclosed socket would be collected now
         else:
 
             async def late() -> int:
@@ -242,6 +243,5 @@ def test_a_call_that_gets_through_as_the_transport_closes_leaves_no_socket_open(
                 return (await atransport.handle_async_request(request)).status_code
 
             assert asyncio.run(late()) == 200  # its transport is dropped with the coroutine
-        transport = None
         gc.collect()
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
