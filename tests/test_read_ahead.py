@@ -245,3 +245,46 @@ def test_a_call_that_gets_through_as_the_transport_closes_leaves_no_socket_open(
             assert asyncio.run(late()) == 200  # its transport is dropped with the coroutine
         gc.collect()
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_page_that_failed_in_a_wave_is_not_fetched_again(kind: str) -> None:
+    """The wave's failure is handed back as it was: the walk raises it without asking for the page once more."""
+    with PageServer() as server:
+
+        def answer(skip: int, number: int) -> tuple[int, dict[str, str], bytes] | None:
+            if skip == 250:
+                return 400, {}, b'{"code": "InvalidArgument", "message": "no"}'
+            return None
+
+        server.answer = answer
+        if kind == "sync":
+            with sm.SpeechToTextModels(server.url, "k") as client, pytest.raises(sm.BadRequestError):
+                list(client.list_models(top=TOP, concurrency=4))
+        else:
+
+            async def go() -> None:
+                async with sm.AsyncSpeechToTextModels(server.url, "k") as client:
+                    with pytest.raises(sm.BadRequestError):
+                        [m async for m in client.list_models(top=TOP, concurrency=4)]
+
+            asyncio.run(go())
+        assert len([path for path in server.requests if "skip=250" in path]) == 1
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_wave_leaves_nothing_for_close_to_stop(kind: str) -> None:
+    """Each wave's stop is forgotten when the wave ends: the client's close() has nothing left to stop."""
+    with PageServer() as server:
+        if kind == "sync":
+            with sm.SpeechToTextModels(server.url, "k") as client:
+                assert len(list(client.list_models(top=TOP, concurrency=4))) == COUNT
+                assert client._waves._under_way == set()
+        else:
+
+            async def go() -> set[Any]:
+                async with sm.AsyncSpeechToTextModels(server.url, "k") as client:
+                    assert len([m async for m in client.list_models(top=TOP, concurrency=4)]) == COUNT
+                    return client._waves._under_way
+
+            assert asyncio.run(go()) == set()

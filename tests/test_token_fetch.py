@@ -304,3 +304,34 @@ def test_an_async_credential_that_hangs_is_cancelled_at_the_deadline() -> None:
 
     assert asyncio.run(go()) == "t2"
     assert calls == [1, 1]
+
+
+def test_a_claims_challenge_fetches_anew_even_after_another_refresh_landed() -> None:
+    """A refreshed A's token without claims while B's request was in flight: B's claims challenge still fetches a
+    token with its claims, instead of sending A's."""
+    credential, clock = Gated(), Clock()
+    auth = BearerTokenAuth(credential, clock=clock)
+    request_b = httpx.Request("GET", "https://x/b")
+    flow_b = auth.sync_auth_flow(request_b)
+    assert next(flow_b).headers["Authorization"] == "Bearer t1"
+    clock.now += 3600
+    assert next(auth.sync_auth_flow(httpx.Request("GET", "https://x/a"))).headers["Authorization"] == "Bearer t2"
+    retried = flow_b.send(httpx.Response(401, headers={"WWW-Authenticate": CHALLENGE}, request=request_b))
+    assert retried.headers["Authorization"] == "Bearer claims-t3"
+    assert credential.calls[-1] == {"claims": CLAIMS}
+
+
+@KINDS
+def test_the_fetch_after_a_401_is_bounded_by_the_deadline_too(kind: str) -> None:
+    """The first token is refused; the fetch of a new one hangs: the caller gets a CredentialError at the call's
+    deadline, not a wait as long as the credential's."""
+    clock = Clock()
+    credential = Hangs(clock)
+    policy = sm.RetryPolicy(deadline=0.3)
+    script = [answer(401, b'{"code":"Unauthorized","message":"expired"}'), answer()]
+    with ScriptedServer(script) as server:
+        try:
+            with pytest.raises(sm.CredentialError, match=r"within the call's 0\.3s deadline"):
+                _list(kind, server.url, credential, retry_policy=policy, now=clock)
+        finally:
+            credential.release.set()

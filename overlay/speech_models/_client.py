@@ -124,8 +124,8 @@ class _Base:
             http_timeout, attempt_timeout = (
                 (self._timeout, self._attempt_timeout) if timeout is None else _timeouts(timeout)
             )
-            call = CallSettings(http_timeout, attempt_timeout, _policy(retry_policy, self._is_async)
-                                if retry_policy is not None else self.retry_policy)  # fmt: skip
+            policy = self.retry_policy if retry_policy is None else _policy(retry_policy, self._is_async)
+            call = CallSettings(http_timeout, attempt_timeout, policy)
         return ListQuery(self._endpoint, self.api_version, filter, top, skip, call)
 
     def _retry_args(
