@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # imported where an async call runs: a sync program loads nei
 import httpx
 
 from ._errors import ATTEMPTS_EXTENSION
-from ._retry import Attempt, Call, RetryPolicy, Settings, no_slot, slot_count, undecodable, whole_response
+from ._retry import Attempt, Call, CallStopped, RetryPolicy, Settings, no_slot, slot_count, undecodable, whole_response
+from ._retry_transport import CLOSE_GRACE
 from ._telemetry import Try
 
 __all__ = ["AsyncRetryTransport", "async_sleep"]
@@ -223,6 +224,8 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
     async def _exchange(self, call: Call, attempt: Attempt, detached: _Detached) -> tuple[httpx.Response, float | None]:
         """The async twin of ``RetryTransport._exchange``; waiting for a slot is cancellable (nothing is in
         httpcore's pool yet), the send is a step that keeps its place in the pool."""
+        if self._closed:  # nothing enters the pool of a closed transport (it would open what none closes)
+            raise CallStopped
         slots = self._slots
         if slots is not None:
             await detached.step(_Phase.WAITING, _acquire(slots, attempt))
@@ -242,8 +245,6 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         finally:
             if slots is not None:
                 slots.release()
-            if self._closed:  # a call that got through as the client closed: close what it opened
-                await self._wrapped.aclose()
 
     @staticmethod
     async def _read(response: httpx.Response, call: Call, attempt: Attempt) -> httpx.Response:
@@ -258,5 +259,12 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         return whole_response(response, call, b"".join(chunks))
 
     async def aclose(self) -> None:
+        """Refuse new attempts, give the calls under way (an abandoned one, say) up to a second to end, then close
+        the wrapped transport: a call still connecting when its pool closes would leave a socket open."""
         self._closed = True
+        under_way = [task for task in self._calls if not task.done()]
+        if under_way:  # detached calls exist on asyncio only
+            import asyncio
+
+            await asyncio.wait(under_way, timeout=CLOSE_GRACE)
         await self._wrapped.aclose()

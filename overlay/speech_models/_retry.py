@@ -141,8 +141,10 @@ class RetryPolicy:
 
 
 class CallStopped(Exception):
-    """A call whose caller set its stop event (``STOP_EXTENSION``) ended at its next safe point: before an attempt
-    or during a wait. Only the SDK's own fetches ahead use it; their outcome is dropped, never shown."""
+    """A call whose caller set its stop event (``STOP_EXTENSION``) ended at its next safe point, before an attempt
+    or during a wait; or a call that reached its retry transport after the transport was closed. The SDK's own
+    fetches ahead meet it; their outcome is dropped, never shown (a listing of a closed client raises
+    ``ClientClosedError``)."""
 
 
 class Attempt:

@@ -27,7 +27,9 @@ from ._retry import (
 )
 from ._telemetry import Try
 
-__all__ = ["RetryTransport"]
+__all__ = ["CLOSE_GRACE", "RetryTransport"]
+
+CLOSE_GRACE = 1.0  # seconds close() gives the attempts under way before it closes the pool under them
 
 
 def _sync_hook(call: Call) -> None:
@@ -86,6 +88,8 @@ class RetryTransport(httpx.BaseTransport):
         self._sleep = sleep
         self._slots = None if max_connections is None else threading.BoundedSemaphore(slot_count(max_connections))
         self._closed = False
+        self._in_flight = 0  # attempts inside the wrapped transport
+        self._settled = threading.Condition()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         call = Call(self._settings, request)
@@ -131,6 +135,18 @@ class RetryTransport(httpx.BaseTransport):
     def _exchange(self, call: Call, attempt: Attempt) -> tuple[httpx.Response, float | None]:
         """One attempt's exchange with the wrapped transport, in one of its connection slots: the response read
         whole (and the wait ``None``), or, when it is to be retried, closed unread with the wait before the next."""
+        with self._settled:
+            if self._closed:  # nothing enters the pool of a closed transport (it would open what none closes)
+                raise CallStopped
+            self._in_flight += 1
+        try:
+            return self._exchange_in_flight(call, attempt)
+        finally:
+            with self._settled:
+                self._in_flight -= 1
+                self._settled.notify_all()
+
+    def _exchange_in_flight(self, call: Call, attempt: Attempt) -> tuple[httpx.Response, float | None]:
         if self._slots is not None and not self._slots.acquire(timeout=attempt.pool_timeout()):
             raise no_slot(attempt)
         try:
@@ -151,9 +167,11 @@ class RetryTransport(httpx.BaseTransport):
         finally:
             if self._slots is not None:
                 self._slots.release()
-            if self._closed:  # a fetch ahead that got through as the client closed: close what it opened
-                self._wrapped.close()
 
     def close(self) -> None:
-        self._closed = True
+        """Refuse new attempts, give those under way (a stopped fetch ahead, say) up to a second to end, then close
+        the wrapped transport: an attempt still connecting when its pool closes would leave a socket open."""
+        with self._settled:
+            self._closed = True
+            self._settled.wait_for(lambda: self._in_flight == 0, timeout=CLOSE_GRACE)
         self._wrapped.close()
