@@ -335,3 +335,50 @@ def test_the_fetch_after_a_401_is_bounded_by_the_deadline_too(kind: str) -> None
                 _list(kind, server.url, credential, retry_policy=policy, now=clock)
         finally:
             credential.release.set()
+
+
+class Scoped:
+    """Records the scopes ``get_token`` is asked for."""
+
+    def __init__(self) -> None:
+        self.scopes: list[tuple[str, ...]] = []
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        self.scopes.append(scopes)
+        return AccessToken(f"t{len(self.scopes)}", int(time.time()) + 3600)
+
+
+class ScopedInfo(Scoped):
+    """Records the scopes ``get_token_info`` is asked for (preferred to ``get_token``)."""
+
+    def get_token_info(self, *scopes: str, options: dict[str, Any] | None = None) -> AccessTokenInfo:
+        self.scopes.append(scopes)
+        return AccessTokenInfo(f"t{len(self.scopes)}", int(time.time()) + 3600)
+
+
+@pytest.mark.parametrize("info", [False, True], ids=["get_token", "get_token_info"])
+def test_every_fetch_asks_for_the_cognitive_services_scope(info: bool) -> None:
+    """The first token and the one after a claims challenge alike."""
+    script = [answer(401, b'{"code":"Unauthorized","message":"claims"}', {"WWW-Authenticate": CHALLENGE}), answer()]
+    credential = ScopedInfo() if info else Scoped()
+    with ScriptedServer(script) as server:
+        assert len(_list("sync", server.url, credential)) == 2
+    assert credential.scopes == [("https://cognitiveservices.azure.com/.default",)] * 2
+
+
+def test_a_listings_own_deadline_bounds_its_token_wait() -> None:
+    """The client's deadline is two minutes; the listing's own policy (with_options) says 0.3 s, and rules."""
+    clock = Clock()
+    credential = Hangs(clock)
+    script = [answer(body=page_body(2, "/speechtotext/models?skip=2", 0)), answer(body=page_body(2, None, 2))]
+    with ScriptedServer(script) as server:
+        try:
+            with sm.SpeechToTextModels(server.url, credential=credential, now=clock) as client:
+                quick = client.with_options(retry_policy=sm.RetryPolicy(deadline=0.3))
+                pages = quick.list_models().by_page()
+                next(pages)
+                clock.now += 3600
+                with pytest.raises(sm.CredentialError, match=r"within the call's 0\.3s deadline"):
+                    next(pages)
+        finally:
+            credential.release.set()
