@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ipaddress
+import math
 import signal
 import sys
 import threading
@@ -15,12 +16,31 @@ from pathlib import Path
 
 from .app import DEFAULT_KEY, create_app, load_spec
 from .data import load_models
+from .faults import MAX_LATENCY
+from .quota import parse_quota
 from .server import run_emulator
 from .validation import SpecValidator
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m speech_models_emulator", description=__doc__)
+def _quota(text: str) -> tuple[int, float]:
+    try:
+        return parse_quota(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _latency(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= MAX_LATENCY:
+        raise argparse.ArgumentTypeError(f"latency is a number of seconds from 0 to {MAX_LATENCY:g}, not {text[:40]!r}")
+    return seconds
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m speech_models_emulator") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="a loopback address (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (default: %(default)s)")
     parser.add_argument("--count", type=int, default=250, help="size of the built-in data set (default: %(default)s)")
@@ -37,6 +57,16 @@ def main(argv: list[str] | None = None) -> int:
         "--chaos", type=float, default=0.0, metavar="RATE", help="the share of requests that meet a random fault (0-1)"
     )
     parser.add_argument("--seed", type=int, help="seed of the chaos: the same seed replays the same faults")
+    parser.add_argument(
+        "--quota",
+        type=_quota,
+        metavar="REQUESTS/SECONDS",
+        help="at most REQUESTS models requests in any SECONDS, all keys together, as the service's 100/10; "
+        "past it 429 with Retry-After (default: no quota)",
+    )
+    parser.add_argument(
+        "--latency", type=_latency, default=0.0, metavar="SECONDS", help="added before every models answer"
+    )
     parser.add_argument(
         "--validate", action="store_true", help="check every answer against the spec before sending it (as Prism)"
     )
@@ -67,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             entra=args.entra,
             validate=args.validate or None,
+            quota=args.quota,
+            latency=args.latency,
         )
     except ValueError as exc:
         parser.error(str(exc))
@@ -76,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         print(emulator.url, flush=True)
         auth = "bearer tokens only" if key is None else f"keys {', '.join(map(repr, key))}"
         chaos = f"; chaos {args.chaos:g} (seed {args.seed})" if args.chaos else ""
+        if args.quota:
+            chaos += f"; quota {args.quota[0]} requests / {args.quota[1]:g} s"
+        if args.latency:
+            chaos += f"; latency {args.latency:g} s"
         served = f"serving {len(emulator.state.models)} models on {emulator.http}"
         print(f"{served}; {auth}{chaos}; Ctrl-C stops", file=sys.stderr, flush=True)
         with contextlib.suppress(KeyboardInterrupt):

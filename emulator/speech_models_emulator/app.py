@@ -4,7 +4,8 @@ Checks the key (401), ``api-version`` (400), ``skip``/``top`` (400, ``InvalidPar
 (400, ``UnsupportedFilter``); pages with an absolute ``@nextLink`` and sends ``Retry-After`` on 200. Every error
 is an ``Error`` body. Outside the contract: ``/openapi.json`` (the spec), ``/_emulator/health``, and, with one of
 the emulator's keys, ``/_emulator/faults`` (see ``faults``), ``/_emulator/requests`` (the journal of models
-requests), ``/_emulator/keys`` (rotation) and ``/_emulator/reset``.
+requests), ``/_emulator/keys`` (rotation), ``/_emulator/quota`` (the resource's request quota, see ``quota``) and
+``/_emulator/reset``. Every answer carries an ``apim-request-id``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import logging
 import os
 import time
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import lru_cache
@@ -35,6 +37,7 @@ from .chaos import SOCKET_KINDS, Chaos, ChaosFault
 from .data import StoredModel, build_models, store
 from .faults import Fault, Faults, retry_after_headers
 from .filters import FilterError, compile_filter
+from .quota import Quota
 from .validation import SpecValidator
 
 __all__ = ["DEFAULT_KEY", "DEFAULT_TOP", "MAX_TOP", "EmulatorState", "create_app", "load_spec"]
@@ -49,6 +52,8 @@ _QUERY_PARAMS = ("skip", "top", "filter", "api-version")
 JOURNAL_SIZE = 10_000
 VALIDATE_ENV = "SPEECH_MODELS_EMULATOR_VALIDATE"
 HANGUP_EXTENSION = "speech_models.hangup"  # put in the scope by run_emulator's protocol: hangup(abort: bool)
+REQUEST_ID_HEADER = "apim-request-id"  # the service's API Management gateway's id of each request
+REQUEST_ID_STATE = "request_id"  # where RequestIds puts it in the scope's state, for the journal
 _FAULT_CODES = {429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable", 403: "Forbidden"}
 
 
@@ -112,6 +117,7 @@ class EmulatorState:
         entra: bool = False,
         now: Callable[[], float] = time.time,
         validator: SpecValidator | None = None,
+        quota: Quota | None = None,
     ) -> None:
         self.sleep = sleep
         self.validator = validator
@@ -120,6 +126,9 @@ class EmulatorState:
         """Accept JWT bearer tokens for the Cognitive Services audience that have not expired (no signature check)."""
         self.now = now
         self._initial = (list(models), key if key is None or isinstance(key, str) else list(key), set(tokens))
+        self.quota = quota or Quota()
+        """The resource's request quota, shared by every key and token (``POST /_emulator/quota``)."""
+        self._initial_limits = (self.quota.limit, faults.latency)
         self.models: Sequence[StoredModel] = store(models)
         self.keys: list[bytes] = _keys(key)
         """The accepted subscription keys (as an Azure resource has KEY1 and KEY2); empty: key authentication is
@@ -154,6 +163,8 @@ class EmulatorState:
         self.keys = _keys(key)
         self.tokens = set(tokens)
         self.faults.clear()
+        self.quota.set(self._initial_limits[0])
+        self.faults.latency = self._initial_limits[1]
         self.chaos.configure({"rate": 0, "seed": None, "kinds": {}})
         self.journal.clear()
 
@@ -260,6 +271,7 @@ def _journal(state: EmulatorState, request: Request, status: int, fault: str | N
             "headers": headers,
             "status": status,
             "fault": fault,
+            "request_id": request.scope.get("state", {}).get(REQUEST_ID_STATE),
         }
     )
 
@@ -382,6 +394,12 @@ async def list_models(request: Request) -> Response:
         return response
     if state.faults.latency:
         await state.sleep(state.faults.latency)
+    wait = state.quota.take()
+    if wait is not None:
+        message = f"Rate limit is exceeded. Try again in {wait} seconds."
+        response = error_response(429, "TooManyRequests", message, headers={"Retry-After": str(wait)})
+        _journal(state, request, 429, "quota")
+        return response
     with_socket = HANGUP_EXTENSION in request.scope.get("extensions", {})
     drawn = state.chaos.draw(with_socket)
     fault = None if drawn is not None else state.faults.next()
@@ -579,6 +597,21 @@ async def chaos_route(request: Request, state: EmulatorState) -> Response:
 
 
 @_admin
+async def quota_route(request: Request, state: EmulatorState) -> Response:
+    """``POST {"requests": N, "seconds": S}``: at most N models requests in any S seconds, for every key and token
+    together (an empty window from now); ``GET``: the quota; ``DELETE``: no quota."""
+    if request.method == "DELETE":
+        state.quota.set(None)
+        return Response(status_code=204)
+    if request.method == "POST":
+        try:
+            state.quota.configure(await _admin_body(request))
+        except ValueError as exc:
+            return error_response(400, "InvalidArgument", f"Bad quota: {exc}")
+    return JSONResponse(state.quota.as_json())
+
+
+@_admin
 async def reset_route(request: Request, state: EmulatorState) -> Response:
     """``POST``: the data set, keys and tokens as at start; no faults, no journal."""
     state.reset()
@@ -602,6 +635,29 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 MAX_HEADERS = 100  # as Azure's front doors refuse more, with 431 (a limit, not the service's documented figure)
 MAX_HEADER_BYTES = 32_768  # names and values together
+
+
+class RequestIds:
+    """Every answer carries an ``apim-request-id`` of its own, as the service's gateway sends (the journal records
+    it: ``request_id``)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = str(uuid.uuid4())
+        scope.setdefault("state", {})[REQUEST_ID_STATE] = request_id
+        header = (REQUEST_ID_HEADER.encode("ascii"), request_id.encode("ascii"))
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), header]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 class RequestHeadChecks:
@@ -647,6 +703,9 @@ def create_app(
     entra: bool = False,
     now: Callable[[], float] = time.time,
     validate: bool | None = None,
+    quota: tuple[int, float] | None = None,
+    latency: float = 0.0,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Starlette:
     """Build the emulator.
 
@@ -670,6 +729,12 @@ def create_app(
             violation becomes a 500 whose ``Error`` names the JSON path, and is logged; the `models` given are
             checked first (ValueError naming the model and the path). Default: on when the environment variable
             ``SPEECH_MODELS_EMULATOR_VALIDATE`` is ``1`` (the project's own tests set it).
+        quota: ``(requests, seconds)``: at most that many models requests in any window of that many seconds, for
+            all keys and tokens together, as the service's quota per resource (``100, 10``); past it a 429 with
+            ``Retry-After`` in whole seconds (see ``quota``). Default: none.
+        latency: seconds added before every models answer (a network to stand for; ``faults`` can change it at run
+            time, ``reset`` restores it).
+        clock: the monotonic clock of the quota's window (tests pass a fake).
     """
     app = Starlette(
         routes=[
@@ -681,6 +746,7 @@ def create_app(
             Route("/_emulator/keys", keys_route, methods=["POST"]),
             Route("/_emulator/reset", reset_route, methods=["POST"]),
             Route("/_emulator/chaos", chaos_route, methods=["GET", "POST", "DELETE"]),
+            Route("/_emulator/quota", quota_route, methods=["GET", "POST", "DELETE"]),
         ],
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
@@ -689,11 +755,14 @@ def create_app(
     validator = SpecValidator(load_spec()) if validate else None
     if validator is not None and models is not None:
         validator.check_models(models)
+    faults = faults or Faults()
+    if latency:
+        faults.configure({"latency": latency})  # checked as the admin route checks it
     app.state.emulator = EmulatorState(
         build_models(count) if models is None else models,
         key=key,
         tokens=tokens,
-        faults=faults or Faults(),
+        faults=faults,
         chaos=Chaos(rate=chaos, seed=seed),
         default_top=default_top,
         max_top=max_top,
@@ -703,8 +772,10 @@ def create_app(
         entra=entra,
         now=now,
         validator=validator,
+        quota=Quota(quota, clock),
     )
     # /speechtotext/models/ is not the list: a 404 with an Error body, not a redirect with none.
     app.router.redirect_slashes = False
     app.add_middleware(RequestHeadChecks)
+    app.add_middleware(RequestIds)  # outermost: a refused head gets an id too
     return app

@@ -260,25 +260,16 @@ def _expiring(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return EXIT_OK
 
 
-def _emulator(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+def _emulator(argv: Sequence[str], err: IO[str]) -> int:
+    """``speech-models emulator ...``: the emulator's own command line (``python -m speech_models_emulator``), the
+    same options from the same parser."""
     try:
         from speech_models_emulator.__main__ import main as emulator_main
     except ImportError:
-        raise ConfigurationError(
-            "the emulator needs the [emulator] extra: pip install 'speech-models[emulator]'"
-        ) from None
-    argv = ["--port", str(args.port), "--count", str(args.count)]
-    if args.data:
-        argv += ["--data", args.data]
-    if args.emulator_key:
-        argv += ["--key", args.emulator_key]
-    if args.chaos:
-        argv += ["--chaos", str(args.chaos)]
-    if args.seed is not None:
-        argv += ["--seed", str(args.seed)]
-    if args.http:
-        argv += ["--http", args.http]
-    return emulator_main(argv)
+        err.write("speech-models: error: the emulator needs the [emulator] extra: ")
+        err.write("pip install 'speech-models[emulator]'\n")
+        return EXIT_USAGE
+    return emulator_main(list(argv), prog="speech-models emulator")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -356,16 +347,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve the service's emulator on 127.0.0.1 until Ctrl-C.",
         epilog=EXAMPLES["emulator"],
     )
-    emulator.add_argument("--port", type=int, default=8765, help="0 picks a free port (default: %(default)s)")
-    emulator.add_argument("--count", type=int, default=250, help="size of the built-in data set")
-    emulator.add_argument("--data", help="serve the models of this JSON file instead")
-    emulator.add_argument("--key", dest="emulator_key", help="the key it accepts (default: emulator-key)")
-    emulator.add_argument("--chaos", type=float, metavar="RATE", help="the share of requests that meet a random fault")
-    emulator.add_argument("--seed", type=int, help="seed of the chaos: the same seed replays the same faults")
-    emulator.add_argument(
-        "--http", choices=["h11", "httptools"], help="the HTTP parser (default: httptools when installed, else h11)"
-    )
-    emulator.set_defaults(run=_emulator, debug=False)
+    emulator.set_defaults(run=None, debug=False)  # main() hands its arguments to the emulator's own parser
     return parser
 
 
@@ -431,7 +413,10 @@ def _stopped(stop: Stopped) -> str:
 def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     err = err or sys.stderr
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments[:1] == ["emulator"]:
+        return _emulator(arguments[1:], err)
+    args = _parser().parse_args(arguments)
     out = out or sys.stdout
     if out is None:  # started with stdout closed (>&-)
         err.write("speech-models: error: stdout is closed; nothing can be written\n")
