@@ -8,7 +8,8 @@ and CPU time (the machines are shared: CPU time is steadier) are compared with t
 with sync, async with async), with the spread (min-max) of the wall times. ``--before REF`` times the SDK of an
 older commit too, in the same run, from a temporary git worktree. Then the latency case (the same server answering
 30 ms late: sequential against concurrent listing), the peak memory of the overlay's iterator against the floor's,
-and the emulator's own CPU a page against the page server's.
+the emulator's own CPU a page against the page server's, and the quota case (``quota.py``: listings under the
+service's 100 requests per 10 s, before and after the client-wide throttle).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
+from quota import BEFORE_THROTTLE, QUOTA, quota_case
+from quota import LATENCY as QUOTA_LATENCY
 
 GIT = shutil.which("git") or "git"
 ROOT = Path(__file__).resolve().parent.parent
@@ -250,6 +253,14 @@ def emulator_cpu(pages: int, rounds: int) -> None:
         print(f"  {title:<30} {median:7.2f} ms   {spread}   {median / floor:4.1f}x the page server's")
 
 
+def quota(repetitions: int, before: str | None) -> None:
+    """The quota case (``quota.py``): the emulator in its own process with the service's quota."""
+    command = [sys.executable, "-m", "speech_models_emulator", "--port", "0", "--count", "30000"]
+    command += ["--quota", f"{QUOTA[0]}/{QUOTA[1]:g}", "--latency", str(QUOTA_LATENCY)]
+    with serving(command) as (url, _), checkout(before) as tree:
+        quota_case(url, repetitions, tree, before or "")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=20_000)
@@ -260,6 +271,10 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=0.030, help="seconds each response is late")
     parser.add_argument("--server-pages", type=int, default=200, help="pages listed to time the servers' CPU")
     parser.add_argument("--server-rounds", type=int, default=7, help="listings of --server-pages per server")
+    parser.add_argument("--quota-repetitions", type=int, default=3, help="runs of each quota case (0: none)")
+    parser.add_argument(
+        "--quota-before", default=BEFORE_THROTTLE, help="a git ref whose SDK runs the quota case first ('': none)"
+    )
     args = parser.parse_args()
     python = platform.python_version()
     from speech_models._json import DECODER
@@ -276,6 +291,8 @@ def main() -> int:
         memory(args.memory_sizes)
     if args.server_pages > 0:
         emulator_cpu(args.server_pages, args.server_rounds)
+    if args.quota_repetitions > 0:
+        quota(args.quota_repetitions, args.quota_before or None)
     return 0
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._retry import CallStopped
+from ._throttle import Throttle
 
 if TYPE_CHECKING:
     import anyio
@@ -82,13 +83,14 @@ class Plan:
     def page_size(self) -> int:
         return self._links.top
 
-    def wave(self, token: str | None, pages_left: int | None) -> list[str]:
-        """The links of the next wave, the first of them `token`; none when the plan is over or `token` is not the
-        predicted link."""
+    def wave(self, token: str | None, pages_left: int | None, width: Callable[[int], int]) -> list[str]:
+        """The links of the next wave, the first of them `token`, as many as `width` allows of the listing's
+        concurrency; none when the plan is over or `token` is not the predicted link."""
         if self.over or token != self._links.at(self._next):
             self.over = True
             return []
-        count = self._size if pages_left is None else min(self._size, pages_left)
+        size = width(self._size)
+        count = size if pages_left is None else min(size, pages_left)
         return [self._links.at(self._next + k) for k in range(count)]
 
     def _ends(self, k: int, outcome: Outcome) -> bool:
@@ -130,12 +132,18 @@ class Plan:
 
 
 class _Waves:
-    """What both runners share: the stops of the waves under way, so that closing the client stops them."""
+    """What both runners share: the client's throttle, whose window bounds each wave, and the stops of the waves
+    under way, so that closing the client stops them."""
 
-    def __init__(self) -> None:
+    def __init__(self, throttle: Throttle | None = None) -> None:
+        self._throttle = throttle
         self._lock = threading.Lock()
         self._under_way: set[Callable[[], object]] = set()
         self._closed = False
+
+    def width(self, concurrency: int) -> int:
+        """How many pages the next wave of a listing asking for `concurrency` fetches (fewer after a 429)."""
+        return concurrency if self._throttle is None else self._throttle.width(concurrency)
 
     def _track(self, stop: Callable[[], object]) -> None:
         with self._lock:

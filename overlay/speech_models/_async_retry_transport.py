@@ -24,6 +24,7 @@ from ._errors import ATTEMPTS_EXTENSION
 from ._retry import Attempt, Call, CallStopped, RetryPolicy, Settings, no_slot, slot_count, undecodable, whole_response
 from ._retry_transport import CLOSE_GRACE
 from ._telemetry import Try
+from ._throttle import Throttle
 
 __all__ = ["AsyncRetryTransport", "async_sleep"]
 
@@ -162,9 +163,10 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         rng: random.Random | None = None,
         tracing: bool = True,
         max_connections: int | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         self._wrapped = wrapped or httpx.AsyncHTTPTransport()
-        self._settings = Settings.make(policy, attempt_timeout, clock, now, rng, tracing)
+        self._settings = Settings.make(policy, attempt_timeout, clock, now, rng, tracing, throttle)
         self._sleep = sleep
         self._closed = False
         self._slots: anyio.Semaphore | None = None
@@ -197,6 +199,8 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
     async def _call(self, request: httpx.Request, detached: _Detached) -> httpx.Response:
         call = Call(self._settings, request)
         while True:
+            while (wait := call.before_send()) > 0:
+                await detached.step(_Phase.WAITING, self._sleep(wait))
             attempt = call.attempt(trace=detached.trace)
             tried = Try(attempt.request, call.retry, self._settings.tracing)
             try:

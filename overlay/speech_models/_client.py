@@ -26,6 +26,7 @@ from ._page import AsyncPageSender, CallSettings, ListQuery, PageSender, afetch_
 from ._paging import AsyncItemPaged, ItemPaged, Page
 from ._retry import RetryPolicy
 from ._retry_transport import RetryTransport
+from ._throttle import Throttle
 from ._tls import DeferredTrustContext
 
 __all__ = ["DEFAULT_API_VERSION", "AsyncSpeechToTextModels", "SpeechToTextModels"]
@@ -69,8 +70,14 @@ class _Base:
         is_async: bool,
         now: Callable[[], float],
         tracing: bool,
+        rate_limit: tuple[int, float] | None,
+        clock: Callable[[], float],
     ) -> None:
         self._endpoint = Endpoint(endpoint)
+        try:
+            self._throttle = Throttle(clock, rate_limit)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
         self.retry_policy = _policy(retry_policy, is_async)
         self._auth = auth_for(
             key,
@@ -143,6 +150,7 @@ class _Base:
             "now": now,
             "tracing": self._tracing,
             "max_connections": None if known is None else known.max_connections,
+            "throttle": self._throttle,
         }
 
     def _http_args(self) -> dict[str, Any]:
@@ -204,6 +212,11 @@ class SpeechToTextModels(_Base):
         now: the wall clock, in POSIX seconds, for HTTP-date waits and token expiry (``time.time``).
         tracing: OpenTelemetry spans and metrics for each page and each try, when opentelemetry-api is installed
             and the application configured it (the ``[otel]`` extra); ``False`` turns them off.
+        rate_limit: ``(requests, seconds)``, such as ``(100, 10.0)``, the service's quota for model customization
+            per resource: this client's requests are spaced so that no window of that many seconds holds more.
+            Without it (the default) the client still shares one throttle state among its listings, threads and
+            tasks: after a 429 with ``Retry-After`` every request waits it out, and listings with ``concurrency``
+            fetch fewer pages at once, then more again as pages succeed.
 
     Use it as a context manager, or call ``close()``, to release its connections.
     """
@@ -223,12 +236,23 @@ class SpeechToTextModels(_Base):
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
         tracing: bool = True,
+        rate_limit: tuple[int, float] | None = None,
     ) -> None:
         super().__init__(
-            endpoint, key, credential, api_version, timeout, retry_policy, is_async=False, now=now, tracing=tracing
+            endpoint,
+            key,
+            credential,
+            api_version,
+            timeout,
+            retry_policy,
+            is_async=False,
+            now=now,
+            tracing=tracing,
+            rate_limit=rate_limit,
+            clock=clock,
         )
         self._sleep = sleep
-        self._waves = ThreadWaves()
+        self._waves = ThreadWaves(self._throttle)
         wrapped = transport or httpx.HTTPTransport(
             proxy=self._proxy(), verify=DeferredTrustContext(), limits=limits or httpx.Limits()
         )
@@ -339,12 +363,23 @@ class AsyncSpeechToTextModels(_Base):
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
         tracing: bool = True,
+        rate_limit: tuple[int, float] | None = None,
     ) -> None:
         super().__init__(
-            endpoint, key, credential, api_version, timeout, retry_policy, is_async=True, now=now, tracing=tracing
+            endpoint,
+            key,
+            credential,
+            api_version,
+            timeout,
+            retry_policy,
+            is_async=True,
+            now=now,
+            tracing=tracing,
+            rate_limit=rate_limit,
+            clock=clock,
         )
         self._sleep = sleep
-        self._waves = TaskWaves()
+        self._waves = TaskWaves(self._throttle)
         wrapped = transport or httpx.AsyncHTTPTransport(
             proxy=self._proxy(), verify=DeferredTrustContext(), limits=limits or httpx.Limits()
         )

@@ -134,11 +134,12 @@ class _PagingState:
             return None
         return Plan(links, self._concurrency)
 
-    def wave(self) -> list[str]:
-        """The links of the next wave to fetch ahead, when no page is ready and the plan goes on."""
+    def wave(self, width: Callable[[int], int]) -> list[str]:
+        """The links of the next wave to fetch ahead, when no page is ready and the plan goes on; `width` says
+        how many of the listing's concurrency the client's throttle allows."""
         if self.ready or self.plan is None:
             return []
-        return self.plan.wave(self.token, self.pages_left(self.plan.page_size))
+        return self.plan.wave(self.token, self.pages_left(self.plan.page_size), width)
 
     def take(self) -> Any:
         """The next page a wave fetched (raising the failure fetching it raised), or ``None`` when the walk
@@ -257,7 +258,7 @@ class ItemPaged(Generic[T]):
             try:
                 if walk.wait:
                     self._sleep(walk.wait)
-                if links := walk.wave():
+                if links := walk.wave(self._waves.width):
                     assert walk.plan is not None
                     walk.ready.extend(self._waves.run(self._fetch_ahead, links, walk.plan))
                 page = walk.take()
@@ -306,7 +307,7 @@ class AsyncItemPaged(Generic[T]):
             try:
                 if walk.wait:
                     await self._sleep(walk.wait)
-                if links := walk.wave():
+                if links := walk.wave(self._waves.width):
                     assert walk.plan is not None
                     walk.ready.extend(await self._waves.run(self._get_page, links, walk.plan))
                 page = walk.take()

@@ -20,6 +20,7 @@ import httpx
 from ._config import CLIENT_REQUEST_ID_HEADER
 from ._errors import ATTEMPTS_EXTENSION, Attempts
 from ._headers import retry_after_hint
+from ._throttle import Throttle
 
 __all__ = [
     "ATTEMPT_TIMEOUT_EXTENSION",
@@ -214,6 +215,33 @@ class Call:
         self.retry = 0
         self.gave_up: str | None = None
         self.event: RetryEvent | None = None  # the retry about to be waited for, for on_retry
+        self.epoch = 0  # the client's throttle epoch when the attempt under way was sent
+
+    def before_send(self) -> float:
+        """Seconds to wait before the next attempt may be sent, by the client's throttle (0: send it now; it is
+        counted against the client's rate). A pause that would outlast the call's ``max_wait`` or deadline is
+        sent through (the service answers for itself); a rate that leaves no send before the deadline ends the
+        call with ``httpx.PoolTimeout``."""
+        throttle = self._settings.throttle
+        wait, why = throttle.admit()
+        if why == "pause" and not (wait <= self.policy.max_wait and self._before_deadline(wait)):
+            self._debug("not waiting out the client's %.3fs pause after a 429: past max_wait or the deadline", wait)
+            wait, why = throttle.admit(pause=False)
+        if why == "rate" and not self._before_deadline(wait):
+            deadline = self.policy.deadline
+            self.gave_up = f"rate_limit {throttle.rate_limit} leaves no send before the {deadline:g}s deadline"
+            extensions = {**self.request.extensions, ATTEMPTS_EXTENSION: self.record()}
+            request = httpx.Request(
+                self.request.method, self.request.url, headers=self.request.headers, extensions=extensions
+            )
+            raise httpx.PoolTimeout(f"the client's {self.gave_up}", request=request)
+        if wait == 0:
+            self.epoch = throttle.epoch
+        return wait
+
+    def _before_deadline(self, wait: float) -> bool:
+        deadline = self.policy.deadline
+        return deadline is None or self._elapsed() + wait < deadline
 
     def _elapsed(self) -> float:
         return self._settings.clock() - self.started
@@ -244,9 +272,16 @@ class Call:
     def delay_after_response(self, response: httpx.Response) -> float | None:
         """Seconds to wait before retrying after `response`, or ``None`` to return it to the caller."""
         request, policy = self.request, self.policy
+        hint = None
+        if response.status_code == 429:
+            hint = retry_after_hint(response.headers, self._settings.now())
+            self._settings.throttle.throttled(None if hint is None else hint[0], self.epoch)
+        elif response.is_success:
+            self._settings.throttle.succeeded(self.epoch)
         if not policy.retries_status(request.method, response.status_code):
             return None
-        hint = retry_after_hint(response.headers, self._settings.now())
+        if response.status_code != 429:
+            hint = retry_after_hint(response.headers, self._settings.now())
         if hint is not None and hint[0] > policy.max_wait:
             self.gave_up = f"the service asked to wait {hint[0]:g}s, over max_wait {policy.max_wait:g}s"
             self._debug(
@@ -344,6 +379,7 @@ class Settings:
     now: Callable[[], float]
     rng: random.Random
     tracing: bool
+    throttle: Throttle
 
     @classmethod
     def make(
@@ -354,11 +390,12 @@ class Settings:
         now: Callable[[], float],
         rng: random.Random | None,
         tracing: bool,
+        throttle: Throttle | None = None,
     ) -> Settings:
         if attempt_timeout is not None and not attempt_timeout > 0:
             raise ValueError("attempt_timeout must be a positive number of seconds")
         jitter = rng or random.Random()  # noqa: S311 - jitter, not cryptography
-        return cls(policy or RetryPolicy(), attempt_timeout, clock, now, jitter, tracing)
+        return cls(policy or RetryPolicy(), attempt_timeout, clock, now, jitter, tracing, throttle or Throttle(clock))
 
 
 def whole_response(response: httpx.Response, call: Call, body: bytes) -> httpx.Response:

@@ -26,6 +26,7 @@ from ._retry import (
     whole_response,
 )
 from ._telemetry import Try
+from ._throttle import Throttle
 
 __all__ = ["CLOSE_GRACE", "RetryTransport"]
 
@@ -68,6 +69,8 @@ class RetryTransport(httpx.BaseTransport):
             its pool timeout, ``httpx.PoolTimeout`` past it) instead of in httpcore's pool. There a pool timeout
             that fires as a new connection is assigned to the waiting request strands that connection for good
             (encode/httpcore#550, #681): a storm of pool timeouts while connections close wedges the pool.
+        throttle: the client's shared pause, window and rate (see ``_throttle``); by default one of its own. Every
+            attempt waits until it admits it; each 429 and each success is told to it.
     """
 
     def __init__(
@@ -82,9 +85,10 @@ class RetryTransport(httpx.BaseTransport):
         rng: random.Random | None = None,
         tracing: bool = True,
         max_connections: int | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         self._wrapped = wrapped or httpx.HTTPTransport()
-        self._settings = Settings.make(policy, attempt_timeout, clock, now, rng, tracing)
+        self._settings = Settings.make(policy, attempt_timeout, clock, now, rng, tracing, throttle)
         self._sleep = sleep
         self._slots = None if max_connections is None else threading.BoundedSemaphore(slot_count(max_connections))
         self._closed = False
@@ -97,6 +101,8 @@ class RetryTransport(httpx.BaseTransport):
         while True:
             if stop is not None and stop.is_set():
                 raise CallStopped
+            while (wait := call.before_send()) > 0:
+                self._wait(wait, stop)
             attempt = call.attempt()
             tried = Try(attempt.request, call.retry, self._settings.tracing)
             try:
