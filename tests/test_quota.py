@@ -4,12 +4,14 @@ an ``apim-request-id`` on every answer, recorded in the journal."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import httpx
 import pytest
 import speech_models as sm
-from speech_models_emulator import create_app
+from speech_models._cli import main as cli_main
+from speech_models_emulator import create_app, run_emulator
 from speech_models_emulator.__main__ import main as emulator_main
 from speech_models_emulator.inprocess import SyncASGITransport
 from speech_models_emulator.quota import Quota, parse_quota
@@ -183,3 +185,26 @@ def test_both_command_lines_take_the_same_options() -> None:
                 for key in ("k-one", "k-two", "k-one")
             ]
             assert statuses == [200, 200, 429]
+
+
+@pytest.mark.parametrize("rate_limit", [[], ["--rate-limit", "3/0.6"]])
+def test_the_command_lines_rate_limit_keeps_a_listing_under_the_quota(rate_limit: list[str]) -> None:
+    """Four requests against a quota of three in half a second: one meets the wall (and is retried after its
+    Retry-After), or none when the command line is told a slightly tighter rate."""
+    with run_emulator(count=20, quota=(3, 0.5)) as emulator:
+        out, err = io.StringIO(), io.StringIO()
+        argv = ["models", "list", "-o", "jsonl", "--quiet", "--top", "5", "--endpoint", emulator.url]
+        code = cli_main([*argv, "--key", emulator.key, *rate_limit], out=out, err=err)
+        assert (code, err.getvalue()) == (0, "")
+        assert len(out.getvalue().splitlines()) == 20
+        statuses = [entry["status"] for entry in emulator.requests]
+    assert statuses.count(429) == (0 if rate_limit else 1)
+    assert statuses.count(200) == 4
+
+
+@pytest.mark.parametrize("value", ["100", "0/10", "10/0", "x/y", "10/inf"])
+def test_a_bad_rate_limit_on_the_command_line_is_a_usage_error(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli_main(["models", "list", "--rate-limit", value])
+    assert exited.value.code == 2
+    assert "--rate-limit is REQUESTS/SECONDS, such as 100/10" in capsys.readouterr().err

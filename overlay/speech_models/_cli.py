@@ -9,6 +9,7 @@ import contextlib
 import datetime
 import importlib
 import logging
+import math
 import os
 import shlex
 import shutil
@@ -105,8 +106,22 @@ def _client(args: argparse.Namespace) -> SpeechToTextModels:
             identity = importlib.import_module("azure.identity")
         except ImportError:
             raise ConfigurationError(f"--auth entra needs the [azure] extra: {_INSTALL.format('azure')}") from None
-        return SpeechToTextModels(args.endpoint, credential=identity.DefaultAzureCredential())
-    return SpeechToTextModels(args.endpoint, args.key)
+        return SpeechToTextModels(
+            args.endpoint, credential=identity.DefaultAzureCredential(), rate_limit=args.rate_limit
+        )
+    return SpeechToTextModels(args.endpoint, args.key, rate_limit=args.rate_limit)
+
+
+def _rate_limit(value: str) -> tuple[int, float]:
+    """``--rate-limit 100/10``: at most 100 requests in any 10 seconds."""
+    requests, slash, seconds = value.partition("/")
+    try:
+        limit = (int(requests), float(seconds))
+        if slash and limit[0] >= 1 and 0 < limit[1] < math.inf:
+            return limit
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"--rate-limit is REQUESTS/SECONDS, such as 100/10, not {value[:40]!r}")
 
 
 def _models(client: SpeechToTextModels, args: argparse.Namespace, progress: Progress) -> Iterator[CustomModel]:
@@ -279,6 +294,12 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--key", help=f"the subscription key (default: ${KEY_ENV}); never printed")
     common.add_argument("--auth", choices=("key", "entra"), default="key", help="entra: DefaultAzureCredential")
     common.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    common.add_argument(
+        "--rate-limit",
+        type=_rate_limit,
+        metavar="REQUESTS/SECONDS",
+        help="send at most REQUESTS in any SECONDS: the resource's quota (100/10) or this program's share of it",
+    )
     common.add_argument("--debug", action="store_true", help="the SDK's debug log on stderr (secrets redacted)")
     common.add_argument(
         "--output",
