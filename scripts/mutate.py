@@ -54,6 +54,8 @@ TESTS = (
     "tests/test_concurrent_listing.py",
     "tests/test_token_fetch.py",
     "tests/test_pool_storm.py",
+    "tests/test_throttle.py",
+    "tests/test_mutant_gaps.py",
 )
 DESELECT = (
     "not storm_of_cancelled and not command_line and not environment_is_one_line and not without_its_extra"

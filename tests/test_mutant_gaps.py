@@ -1,0 +1,244 @@
+"""Behaviour that surviving mutants of ``make mutate`` showed no test pinned: what the retry debug log records, the
+exact deadline boundary, what ``on_retry`` is told for a body or an error, argument checks of the transports,
+``ItemPaged``'s own defaults, the links that can be fetched ahead, and the texts and names a user sees (error
+messages, reprs, thread names)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+import speech_models as sm
+from azure.core.credentials import AccessToken
+from speech_models._ahead import links_after
+from speech_models._paging import AsyncItemPaged, ItemPaged, Page
+
+from tests.fakes import FakeClock
+
+ENDPOINT = "https://westus.api.cognitive.microsoft.com"
+THROTTLED = {"code": "TooManyRequests", "message": "slow down"}
+
+
+def answering(*responses: httpx.Response | Exception) -> Callable[[httpx.Request], httpx.Response]:
+    queue = list(responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = queue.pop(0) if queue else httpx.Response(200, json={"values": []})
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    return handler
+
+
+def client(handler: Callable[[httpx.Request], httpx.Response], **options: Any) -> sm.SpeechToTextModels:
+    clock = FakeClock()
+    return sm.SpeechToTextModels(
+        ENDPOINT, "k", transport=httpx.MockTransport(handler), clock=clock, sleep=clock.sleep, **options
+    )
+
+
+def test_the_debug_log_says_why_it_retries_and_why_it_gives_up(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="speech_models.retry")
+    throttled = httpx.Response(429, headers={"Retry-After": "2"}, json=THROTTLED)
+    with (
+        client(answering(throttled, throttled), retry_policy=sm.RetryPolicy(max_retries=1)) as c,
+        pytest.raises(sm.RateLimitError),
+    ):
+        list(c.list_models())
+    retrying, giving_up = (r for r in caplog.records if r.getMessage().startswith(("retrying", "giving up")))
+    url = f"{ENDPOINT}/speechtotext/models?api-version=2025-10-15"
+    assert retrying.getMessage() == f"retrying GET {url} in 2.000s (retry 1 of 1): 429, wait from retry-after"
+    assert (retrying.status_code, retrying.reason, retrying.wait) == (429, "429, wait from retry-after", 2.0)  # type: ignore[attr-defined]
+    assert giving_up.getMessage() == f"giving up GET {url}: max_retries 1 reached (429, wait from retry-after)"
+    assert (giving_up.status_code, giving_up.reason) == (429, "429, wait from retry-after")  # type: ignore[attr-defined]
+
+
+def test_a_wait_that_ends_exactly_at_the_deadline_is_not_waited_for() -> None:
+    throttled = httpx.Response(429, headers={"Retry-After": "10"}, json=THROTTLED)
+    with (
+        client(answering(throttled), retry_policy=sm.RetryPolicy(deadline=10)) as c,
+        pytest.raises(sm.RateLimitError) as raised,
+    ):
+        list(c.list_models())
+    assert raised.value.attempts is not None
+    assert raised.value.attempts.gave_up == "a 10.000s wait would pass the 10s deadline"
+
+
+def test_on_retry_is_told_the_request_the_body_or_the_error() -> None:
+    events: list[sm.RetryEvent] = []
+    garbage = httpx.Response(200, content=b"<html>proxy</html>")
+    refused = httpx.ConnectError("refused")
+    with client(answering(garbage, refused), retry_policy=sm.RetryPolicy(on_retry=events.append)) as c:
+        assert list(c.list_models()) == []
+    body, error = events
+    assert body.reason == "200 with a body that does not decode (JSONDecodeError), wait from backoff"
+    assert body.response is not None
+    assert body.response.status_code == 200
+    assert body.error is None
+    assert body.request.url.path == "/speechtotext/models"
+    assert error.reason == "ConnectError, wait from backoff"
+    assert error.error is refused
+    assert error.response is None
+    assert error.request.url.path == "/speechtotext/models"
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, "3", 2.5])
+def test_a_pool_size_that_is_not_a_positive_integer_is_named(bad: object) -> None:
+    with pytest.raises(ValueError, match=rf"max_connections must be a positive integer, not {bad!r}"):
+        sm.RetryTransport(httpx.MockTransport(answering()), max_connections=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=rf"max_connections must be a positive integer, not {bad!r}"):
+        sm.AsyncRetryTransport(httpx.MockTransport(answering()), max_connections=bad)  # type: ignore[arg-type]
+
+
+def test_backoff_jitter_lies_in_the_upper_half_of_its_ceiling() -> None:
+    class Edges:
+        def __init__(self, pick: str) -> None:
+            self.pick = pick
+
+        def uniform(self, low: float, high: float) -> float:
+            return high if self.pick == "high" else low
+
+    policy = sm.RetryPolicy(backoff_base=1.0, backoff_max=8.0)
+    assert policy.backoff(2, Edges("high")) == 4.0  # type: ignore[arg-type]
+    assert policy.backoff(2, Edges("low")) == 2.0  # type: ignore[arg-type]
+
+
+def pages(count: int) -> Callable[[str | None], Page[int]]:
+    def get_page(token: str | None) -> Page[int]:
+        at = 0 if token is None else int(token.rsplit("=", 1)[1])
+        link = f"https://x.test/m?top=1&skip={at + 1}" if at + 1 < count else None
+        return Page(items=[at], continuation_token=link, retry_after=None, status_code=200)
+
+    return get_page
+
+
+def test_item_paged_fetches_one_page_at_a_time_by_default_and_with_concurrency_ahead_by_get_page() -> None:
+    asked: list[str | None] = []
+
+    def get_page(token: str | None) -> Page[int]:
+        asked.append(token)
+        return pages(5)(token)
+
+    assert list(ItemPaged(get_page)) == [0, 1, 2, 3, 4]
+    assert asked == [None, *(f"https://x.test/m?top=1&skip={k}" for k in range(1, 5))]
+    asked.clear()
+    assert list(ItemPaged(get_page, concurrency=3)) == [0, 1, 2, 3, 4]  # no fetch_ahead: get_page by link
+    assert sorted(filter(None, asked)) == sorted(set(filter(None, asked)))
+    assert None in asked
+
+
+def test_item_paged_honours_retry_after_up_to_sixty_seconds_by_default() -> None:
+    waits: list[float] = []
+
+    def get_page(token: str | None) -> Page[int]:
+        link = None if token else "https://x.test/m?top=1&skip=1"
+        return Page(items=[1], continuation_token=link, retry_after=90, status_code=200)
+
+    assert list(ItemPaged(get_page, honor_retry_after=True, sleep=waits.append)) == [1, 1]
+    assert waits == [60.0]
+
+    async def main() -> list[int]:
+        async def aget_page(token: str | None) -> Page[int]:
+            return get_page(token)
+
+        async def asleep(seconds: float) -> None:
+            waits.append(seconds)
+
+        listing = AsyncItemPaged(aget_page, honor_retry_after=True, sleep=asleep)
+        return [item async for item in listing]
+
+    waits.clear()
+    assert anyio.run(main) == [1, 1]
+    assert waits == [60.0]
+
+
+def test_async_item_paged_runs_its_own_waves_by_default() -> None:
+    async def get_page(token: str | None) -> Page[int]:
+        return pages(6)(token)
+
+    async def main() -> list[int]:
+        return [item async for item in AsyncItemPaged(get_page, concurrency=4)]
+
+    assert anyio.run(main) == [0, 1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    ("link", "fetched_ahead"),
+    [
+        ("?skip=10&top=10", True),  # a query and nothing before it
+        ("https://x.test/m?skip=10&top=1", True),  # pages of one model
+        ("https://x.test/m?skip=10&top=0", False),
+        ("https://x.test/m?skip=10&top=10#frag", False),
+        ("https://x.test/m#?skip=10&top=10", False),
+        ("https://x.test/m", False),
+    ],
+)
+def test_the_links_that_can_be_fetched_ahead(link: str, fetched_ahead: bool) -> None:
+    assert (links_after(link) is not None) == fetched_ahead
+
+
+def test_an_invalid_page_without_a_request_id_says_so_plainly() -> None:
+    with (
+        client(answering(*[httpx.Response(200, content=b"[]")] * 4)) as c,
+        pytest.raises(sm.InvalidResponseError) as raised,
+    ):
+        list(c.list_models())
+    assert str(raised.value) == "the 200 response is not a valid page of models: a JSON list, not an object"
+
+
+def test_a_closed_clients_listing_says_what_to_do() -> None:
+    c = client(answering())
+    c.close()
+    with pytest.raises(sm.ClientClosedError) as raised:
+        list(c.list_models())
+    assert str(raised.value) == (
+        "the client is closed (its with block ended, or close() was called): iterate the listing inside the with "
+        "block, or use a new client"
+    )
+
+
+def test_reprs_name_the_auth_and_never_the_secret() -> None:
+    from speech_models._auth import auth_for
+
+    assert repr(auth_for("secret-key", None, is_async=False, host="x", now=lambda: 0.0)) == (
+        "SubscriptionKeyAuth(key=[redacted])"
+    )
+
+    class MyCredential:
+        def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+            raise AssertionError
+
+    bearer = auth_for(None, MyCredential(), is_async=False, host="x.cognitiveservices.azure.com", now=lambda: 0.0)
+    assert repr(bearer) == "BearerTokenAuth(credential=MyCredential, token=[redacted])"
+
+
+def test_fetches_ahead_run_on_named_daemon_threads() -> None:
+    seen: list[tuple[str, bool]] = []
+
+    def get_page(token: str | None) -> Page[int]:
+        thread = threading.current_thread()
+        seen.append((thread.name, thread.daemon))
+        return pages(4)(token)
+
+    assert list(ItemPaged(get_page, concurrency=3)) == [0, 1, 2, 3]
+    ahead = sorted(entry for entry in seen if entry[0] != threading.main_thread().name)
+    assert ahead == [("speech-models-page-0", True), ("speech-models-page-1", True), ("speech-models-page-2", True)]
+
+
+def test_a_transport_error_without_a_request_names_the_request_it_failed() -> None:
+    class Bare(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            raise httpx.ConnectError("refused")  # no request= given
+
+    with (
+        sm.SpeechToTextModels(ENDPOINT, "k", transport=Bare(), retry_policy=sm.RetryPolicy(max_retries=0)) as c,
+        pytest.raises(sm.APIConnectionError) as raised,
+    ):
+        list(c.list_models())
+    assert "/speechtotext/models" in str(raised.value)
