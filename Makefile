@@ -55,7 +55,7 @@ bench: $(STAMP)  ## throughput against the raw httpx floors and memory (BEFORE=<
 
 mutate: $(STAMP)  ## mutation testing of the retry, paging, page, endpoint, headers and auth modules (slow; not in make test)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -r requirements/mutate.txt
-	$(PY) scripts/mutate.py $(if $(MODULES),--modules "$(MODULES)")
+	$(PY) scripts/mutate.py $(if $(MODULES),--modules "$(MODULES)") $(if $(RETEST),--retest-survivors)
 
 # The runtime helpers the templates emit (types.py, errors.py) are held to the hand-written code's rules too.
 EMITTED_RUNTIME := generated/speech_models_client/types.py generated/speech_models_client/errors.py

@@ -6,7 +6,12 @@ mutmut imports the mutated code from ``mutants/`` or ``mutants/src/`` of the fol
 staged as ``.mutate/src/speech_models`` beside a copy of ``tests/``; the staged folder comes first on ``sys.path``,
 ahead of the editable install's ``overlay/``. The score and the survivors are printed, and written to
 ``.mutate/results.txt``; docs/mutation.md records a run and why each kept survivor is kept. An interrupted run
-resumes where it stopped (``make clean`` or removing ``.mutate/`` starts over).
+resumes where it stopped (``make clean`` or removing ``.mutate/`` starts over); ``--retest-survivors`` tests the
+survivors of earlier runs again, against the tests as they are now.
+
+mutmut 3.8.1 maps each function to the tests that reach it once, and on a resumed run maps only the tests added
+since: a function added or renamed since is then tried against those alone, and its mutants survive for want of a
+test. So the map is made anew at the start of every run.
 
     make mutate                       # every module
     make mutate MODULES="_headers"    # some of them
@@ -15,6 +20,7 @@ resumes where it stopped (``make clean`` or removing ``.mutate/`` starts over).
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import subprocess
@@ -87,6 +93,18 @@ def stage(modules: list[str]) -> None:
     (STAGE / "pytest.ini").write_text("[pytest]\n" + _ini(pytest_config.split("\n[", 1)[0]), encoding="utf-8")
 
 
+def fresh_start(retest_survivors: bool) -> None:
+    """Drop mutmut's map of tests to functions (made anew by the run) and, if asked, the earlier survivors' results."""
+    (STAGE / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+    if not retest_survivors:
+        return
+    for meta in (STAGE / "mutants").rglob("*.meta"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        codes = data.get("exit_code_by_key", {})
+        data["exit_code_by_key"] = {name: None if code == 0 else code for name, code in codes.items()}
+        meta.write_text(json.dumps(data), encoding="utf-8")
+
+
 def _ini(toml: str) -> str:
     """The project's pytest settings (TOML) as pytest.ini lines: addopts, timeout and the warning filters."""
     lines = []
@@ -103,6 +121,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--modules", default=" ".join(MODULES), help="overlay modules to mutate (default: all of them)")
     parser.add_argument("--max-children", default="2", help="mutants tested at once")
+    parser.add_argument("--retest-survivors", action="store_true", help="test the earlier runs' survivors again")
     args = parser.parse_args()
     modules = args.modules.split()
     unknown = sorted(set(modules) - set(MODULES))
@@ -110,6 +129,7 @@ def main() -> int:
         print(f"make mutate: unknown module(s) {', '.join(unknown)}; choose from {', '.join(MODULES)}", file=sys.stderr)
         return 2
     stage(modules)
+    fresh_start(args.retest_survivors)
     mutmut = Path(sys.executable).parent / "mutmut"
     print(f"make mutate: mutating {', '.join(modules)} (progress in {STAGE / 'run.log'})", flush=True)
     with (STAGE / "run.log").open("w", encoding="utf-8") as log:
