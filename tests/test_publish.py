@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,6 +107,13 @@ def test_build_replaces_only_this_packages_files(tmp_path: Path) -> None:
     assert "other_package-1.0-py3-none-any.whl" in names
     assert "speech_models-0.0.1-py3-none-any.whl" not in names
     assert sum(name.startswith("speech_models-") for name in names) == 2  # the new wheel and sdist
+    wheel = next(dist.glob("speech_models-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(archive.read(n).decode() for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        licences = [n for n in archive.namelist() if n.endswith("/licenses/LICENSE")]
+    assert "License-Expression: MIT" in metadata.splitlines()
+    assert "License-File: LICENSE" in metadata.splitlines()
+    assert len(licences) == 1
 
 
 def test_publish_install_and_use(index: tuple[str, Path], tmp_path: Path) -> None:
