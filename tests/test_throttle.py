@@ -23,30 +23,30 @@ ENDPOINT = "https://westus.api.cognitive.microsoft.com"
 PAGE = b'{"values": []}'
 
 
-def admit(throttle: Throttle) -> tuple[float, str]:
-    """``throttle.admit()``, its wait rounded to a microsecond (the fake clock's sums are floats)."""
-    wait, why = throttle.admit()
+def admit(throttle: Throttle, pause: bool = True) -> tuple[float, str]:
+    """``throttle.admit()``'s wait, rounded to a microsecond (the fake clock's sums are floats), and why."""
+    wait, why, _ = throttle.admit(pause)
     return round(wait, 6), why
 
 
 def test_after_a_429_every_request_waits_until_its_wait_has_passed() -> None:
     clock = FakeClock()
     throttle = Throttle(clock)
-    assert throttle.admit() == (0.0, "")
+    assert admit(throttle) == (0.0, "")
     throttle.throttled(5.0, throttle.epoch)
-    assert throttle.admit() == (5.0, "pause")
+    assert admit(throttle) == (5.0, "pause")
     throttle.throttled(2.0, throttle.epoch)  # a shorter wait later never shortens the pause
     clock.now += 4.0
-    assert throttle.admit() == (1.0, "pause")
-    assert throttle.admit(pause=False) == (0.0, "")  # a caller whose deadline would not outlast it sends through
+    assert admit(throttle) == (1.0, "pause")
+    assert admit(throttle, pause=False) == (0.0, "")  # a caller whose deadline would not outlast it sends through
     clock.now += 1.0
-    assert throttle.admit() == (0.0, "")
+    assert admit(throttle) == (0.0, "")
 
 
 def test_a_429_without_a_wait_pauses_no_one() -> None:
     throttle = Throttle(FakeClock())
     throttle.throttled(None, throttle.epoch)
-    assert throttle.admit() == (0.0, "")
+    assert admit(throttle) == (0.0, "")
 
 
 def test_the_window_halves_once_for_the_requests_in_flight_together_and_grows_with_successes() -> None:
@@ -79,7 +79,7 @@ def test_a_429_measures_the_share_and_a_spent_share_narrows_the_waves_to_one() -
     assert throttle.width(8) == 8
     started = clock.now
     for _ in range(10):  # ten sends that succeed over 2 s, then a 429 that says 8 s more
-        assert throttle.admit() == (0.0, "")
+        assert admit(throttle) == (0.0, "")
         throttle.succeeded(throttle.epoch)
         clock.now += 0.2
     last = throttle.epoch
@@ -97,7 +97,7 @@ def test_a_429_measures_the_share_and_a_spent_share_narrows_the_waves_to_one() -
     throttle.admit()
     throttle.admit()
     assert throttle.width(8) == 1  # spent: one page at a time, never held back
-    assert throttle.admit() == (0.0, "")
+    assert admit(throttle) == (0.0, "")
 
 
 def test_a_share_is_forgotten_after_six_of_its_windows_without_a_429() -> None:
@@ -130,20 +130,32 @@ def test_a_429_long_after_the_first_send_measures_no_share() -> None:
     assert throttle.share == (1, 10.0)
 
 
-def test_a_rate_limit_spaces_the_sends_in_a_sliding_window() -> None:
+def test_a_rate_limit_spaces_the_sends_in_a_sliding_window_and_a_tenth() -> None:
     clock = FakeClock()
     throttle = Throttle(clock, rate_limit=(3, 10.0))
     for _ in range(3):  # sends at 0, 3 and 6 s
-        assert throttle.admit() == (0.0, "")
+        assert admit(throttle) == (0.0, "")
         clock.now += 3.0
-    assert admit(throttle) == (1.0, "rate")  # at 9: the first leaves the window at 10
-    clock.now += 0.99
+    assert admit(throttle) == (1.1, "rate")  # at 9: the first leaves the window (and its margin) at 10.1
+    clock.now += 1.09
     assert admit(throttle) == (0.01, "rate")
     clock.now += 0.01
-    assert throttle.admit() == (0.0, "")  # at 10: the first left; the second and third are in it
-    assert admit(throttle) == (3.0, "rate")  # until the second leaves, at 13
+    assert admit(throttle) == (0.0, "")  # at 10.1: the first left; the second and third are in it
+    assert admit(throttle) == (3.0, "rate")  # until the second leaves, at 13.1
     throttle.throttled(5.0, throttle.epoch)
     assert throttle.share is None  # the rate is known: no share is measured
+
+
+def test_a_request_the_service_refused_no_longer_counts_against_the_rate() -> None:
+    clock = FakeClock()
+    throttle = Throttle(clock, rate_limit=(2, 10.0))
+    assert admit(throttle) == (0.0, "")
+    _, _, refused_at = throttle.admit()
+    assert refused_at is not None
+    assert admit(throttle)[1] == "rate"
+    throttle.throttled(None, throttle.epoch, refused_at)  # a 429 without a wait: no pause
+    assert admit(throttle) == (0.0, "")  # its retry takes the place it had
+    assert admit(throttle)[1] == "rate"
 
 
 @pytest.mark.parametrize("bad", [(0, 10.0), (10, 0), (10, -1.0), (1.5, 10.0), (True, 1.0), (10, float("inf")), 10, "x"])
@@ -216,7 +228,7 @@ def test_a_rate_limit_holds_across_threads() -> None:
         for thread in threads:
             thread.join(30)
     assert len(sent) == 20
-    assert within_windows(sent, 3, 10.0) == 3
+    assert within_windows(sent, 3, 10.0) == 3, str(sent)
 
 
 def test_a_rate_limit_holds_across_tasks() -> None:
@@ -236,7 +248,7 @@ def test_a_rate_limit_holds_across_tasks() -> None:
 
     anyio.run(main)
     assert len(sent) == 20
-    assert within_windows(sent, 3, 10.0) == 3
+    assert within_windows(sent, 3, 10.0) == 3, str(sent)
 
 
 def throttling_once(clock: FakeClock, seen: list[float]) -> Callable[[httpx.Request], httpx.Response]:
@@ -381,3 +393,15 @@ def test_a_listings_waves_are_as_wide_as_the_throttle_lets_them_be() -> None:
         assert len(list(listing)) == 50
     assert len(waves.waves) >= 5  # 50 models in pages of 5: the first alone, then waves of two
     assert set(waves.waves) == {2}
+
+
+def test_a_refused_request_is_retried_without_waiting_for_the_rate_it_no_longer_spends() -> None:
+    clock = FakeClock()
+    refused_once = [httpx.Response(429, headers={"Retry-After": "0"}, json={"code": "TooManyRequests", "message": "m"})]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return refused_once.pop() if refused_once else httpx.Response(200, content=PAGE)
+
+    with sync_client(handler, clock, rate_limit=(1, 60.0)) as client:
+        assert list(client.list_models()) == []
+    assert clock.sleeps == [0.0]  # the retry's own wait, not a minute for the rate

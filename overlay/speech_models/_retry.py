@@ -216,6 +216,7 @@ class Call:
         self.gave_up: str | None = None
         self.event: RetryEvent | None = None  # the retry about to be waited for, for on_retry
         self.epoch = 0  # the client's throttle epoch when the attempt under way was sent
+        self.sent_at: float | None = None  # when the throttle counted it as sent (with a rate or a share)
 
     def before_send(self) -> float:
         """Seconds to wait before the next attempt may be sent, by the client's throttle (0: send it now; it is
@@ -223,10 +224,10 @@ class Call:
         sent through (the service answers for itself); a rate that leaves no send before the deadline ends the
         call with ``httpx.PoolTimeout``."""
         throttle = self._settings.throttle
-        wait, why = throttle.admit()
+        wait, why, self.sent_at = throttle.admit()
         if why == "pause" and not (wait <= self.policy.max_wait and self._before_deadline(wait)):
             self._debug("not waiting out the client's %.3fs pause after a 429: past max_wait or the deadline", wait)
-            wait, why = throttle.admit(pause=False)
+            wait, why, self.sent_at = throttle.admit(pause=False)
         if why == "rate" and not self._before_deadline(wait):
             deadline = self.policy.deadline
             self.gave_up = f"rate_limit {throttle.rate_limit} leaves no send before the {deadline:g}s deadline"
@@ -275,7 +276,7 @@ class Call:
         hint = None
         if response.status_code == 429:
             hint = retry_after_hint(response.headers, self._settings.now())
-            self._settings.throttle.throttled(None if hint is None else hint[0], self.epoch)
+            self._settings.throttle.throttled(None if hint is None else hint[0], self.epoch, self.sent_at)
         elif response.is_success:
             self._settings.throttle.succeeded(self.epoch)
         if not policy.retries_status(request.method, response.status_code):

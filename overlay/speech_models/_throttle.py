@@ -14,7 +14,8 @@ time:
   back, so a client whose neighbours have gone runs on; the next 429 measures it anew, and six of its windows
   without one forget it;
 - **the rate** (``rate_limit=(100, 10.0)``): when the quota is known, requests are spaced so that no window of that
-  many seconds holds more than that many of this client's requests.
+  many seconds (and a tenth: the service counts arrivals, and the network's delay varies) holds more than that many
+  of this client's requests; one the service refused anyway no longer counts.
 
 ``Throttle`` holds them, thread-safe and without I/O: the retry transports ask it before each attempt and tell it
 how each ended; the read-ahead asks it how wide a wave may be.
@@ -22,6 +23,7 @@ how each ended; the read-ahead asks it how wide a wave may be.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from collections import deque
@@ -32,6 +34,7 @@ __all__ = ["MAX_WINDOW", "Throttle", "rate_limit_of"]
 MAX_WINDOW = 64  # as list_models' largest concurrency
 MAX_SHARE_SECONDS = 120.0  # a quota's window is seconds or a minute: a longer measure is of no window
 FORGET_AFTER = 6  # a share is forgotten after this many of its windows without a 429
+RATE_MARGIN = 0.1  # seconds added to a rate_limit's window: the service counts arrivals, and the network jitters
 
 
 def rate_limit_of(value: object) -> tuple[int, float] | None:
@@ -70,36 +73,43 @@ class Throttle:
         self._widest = 1  # the widest wave asked for, which the first 429 halves
         self.epoch = 0  # moves on at every 429 that halves the window: requests in flight with it do not again
 
-    def admit(self, pause: bool = True) -> tuple[float, str]:
-        """Whether a request may be sent now: ``(0, "")``, and it is counted; or the seconds to wait first and why
-        (``"pause"`` or ``"rate"``). `pause` ``False`` sends through a pause (the caller's deadline would not
-        outlast it: the service answers for itself)."""
+    def admit(self, pause: bool = True) -> tuple[float, str, float | None]:
+        """Whether a request may be sent now: ``(0, "", at)``, and it is counted as sent at `at`; or the seconds to
+        wait first and why (``"pause"`` or ``"rate"``). `pause` ``False`` sends through a pause (the caller's
+        deadline would not outlast it: the service answers for itself)."""
         with self._lock:
             now = self._clock()
             if pause and self._paused_until > now:
-                return self._paused_until - now, "pause"
+                return self._paused_until - now, "pause", None
             if self._since is None:
                 self._since = now
             if self.share is not None and now - self._share_at >= FORGET_AFTER * self.share[1]:
                 self.share = None  # the neighbours may have gone: the next 429 measures anew
                 self._since, self._succeeded = now, 0
             sent = self._sent
-            kept = max(self.rate_limit[1] if self.rate_limit else 0.0, self.share[1] if self.share else 0.0)
+            rate = None if self.rate_limit is None else (self.rate_limit[0], self.rate_limit[1] + RATE_MARGIN)
+            kept = max(rate[1] if rate else 0.0, self.share[1] if self.share else 0.0)
             while sent and sent[0] <= now - kept:
                 sent.popleft()
-            if self.rate_limit is not None:
-                requests, seconds = self.rate_limit
-                within = len(sent) - _first_within(sent, now - seconds)
-                if within >= requests:
-                    return sent[len(sent) - requests] + seconds - now, "rate"
-            if kept:
-                sent.append(now)
-            return 0.0, ""
+            if rate is not None:
+                requests, seconds = rate
+                start = now - seconds  # one subtraction for both: a float boundary can never make a wait of 0
+                if len(sent) - _first_within(sent, start) >= requests:
+                    return sent[len(sent) - requests] - start, "rate", None
+            if not kept:
+                return 0.0, "", None
+            sent.append(now)
+            return 0.0, "", now
 
-    def throttled(self, wait: float | None, epoch: int) -> None:
-        """A 429 to a request sent in `epoch`: every request waits `wait` seconds (when the service gave one);
-        the first such 429 of the requests in flight together halves the window and measures the share."""
+    def throttled(self, wait: float | None, epoch: int, sent_at: float | None = None) -> None:
+        """A 429 to a request sent in `epoch` (at `sent_at`, as ``admit`` counted it): every request waits `wait`
+        seconds (when the service gave one); the first such 429 of the requests in flight together halves the
+        window and measures the share. The refused request no longer counts against the rate (the service did
+        not count it either)."""
         with self._lock:
+            if sent_at is not None:
+                with contextlib.suppress(ValueError):
+                    self._sent.remove(sent_at)
             if epoch != self.epoch:
                 if wait is not None:
                     self._paused_until = max(self._paused_until, self._clock() + wait)
