@@ -62,6 +62,7 @@ TESTS = (
     "tests/test_pool_storm.py",
     "tests/test_throttle.py",
     "tests/test_mutant_gaps.py",
+    "tests/test_telemetry.py",
 )
 DESELECT = (
     "not storm_of_cancelled and not command_line and not environment_is_one_line and not without_its_extra"

@@ -242,3 +242,21 @@ def test_a_transport_error_without_a_request_names_the_request_it_failed() -> No
     ):
         list(c.list_models())
     assert "/speechtotext/models" in str(raised.value)
+
+
+def test_a_sync_token_fetch_runs_on_a_named_daemon_thread() -> None:
+    seen: list[tuple[str, bool]] = []
+
+    class Credential:
+        def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+            thread = threading.current_thread()
+            seen.append((thread.name, thread.daemon))
+            return AccessToken("a-token", 4_000_000_000)
+
+    with sm.SpeechToTextModels(
+        "https://r.cognitiveservices.azure.com",
+        credential=Credential(),
+        transport=httpx.MockTransport(answering()),
+    ) as c:
+        assert list(c.list_models()) == []
+    assert seen == [("speech-models-token", True)]

@@ -405,3 +405,25 @@ def test_a_refused_request_is_retried_without_waiting_for_the_rate_it_no_longer_
     with sync_client(handler, clock, rate_limit=(1, 60.0)) as client:
         assert list(client.list_models()) == []
     assert clock.sleeps == [0.0]  # the retry's own wait, not a minute for the rate
+
+
+def test_an_async_client_waits_out_a_pause_of_less_than_a_second() -> None:
+    clock, seen = FakeClock(), list[float]()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(clock.now)
+        if len(seen) == 1:
+            return httpx.Response(
+                429, headers={"retry-after-ms": "400"}, json={"code": "TooManyRequests", "message": "m"}
+            )
+        return httpx.Response(200, content=PAGE)
+
+    async def main() -> None:
+        async with async_client(handler, clock, retry_policy=sm.RetryPolicy(max_retries=0)) as client:
+            with pytest.raises(sm.RateLimitError):
+                [model async for model in client.list_models()]
+            assert [model async for model in client.list_models()] == []
+
+    anyio.run(main)
+    assert clock.sleeps == [pytest.approx(0.4)]
+    assert seen[1] == pytest.approx(seen[0] + 0.4)
