@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import ipaddress
 import math
+import os
 import signal
 import sys
 import threading
@@ -20,6 +21,8 @@ from .faults import MAX_LATENCY
 from .quota import parse_quota
 from .server import run_emulator
 from .validation import SpecValidator
+
+ADVERTISE_ENV = "SPEECH_MODELS_EMULATOR_ADVERTISE"
 
 
 def _quota(text: str) -> tuple[int, float]:
@@ -65,6 +68,13 @@ def main(argv: list[str] | None = None, prog: str = "python -m speech_models_emu
         "past it 429 with Retry-After (default: no quota)",
     )
     parser.add_argument(
+        "--advertise",
+        metavar="URL",
+        default=os.environ.get(ADVERTISE_ENV) or None,
+        help=f"the address clients reach it by, for its links (behind a mapped port); default: ${ADVERTISE_ENV}, "
+        "else the address it listens on",
+    )
+    parser.add_argument(
         "--latency", type=_latency, default=0.0, metavar="SECONDS", help="added before every models answer"
     )
     parser.add_argument(
@@ -99,6 +109,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m speech_models_emu
             validate=args.validate or None,
             quota=args.quota,
             latency=args.latency,
+            advertise=args.advertise,
         )
     except ValueError as exc:
         parser.error(str(exc))

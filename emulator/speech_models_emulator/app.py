@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import anyio
 import anyio.lowlevel
@@ -118,8 +118,11 @@ class EmulatorState:
         now: Callable[[], float] = time.time,
         validator: SpecValidator | None = None,
         quota: Quota | None = None,
+        advertise: str | None = None,
     ) -> None:
         self.sleep = sleep
+        self.advertise = None if advertise is None else advertised_base(advertise)
+        """The address clients reach the emulator by, for its links (``None``: the socket's own)."""
         self.validator = validator
         """Checks every answer against the spec before it is sent (``validate``), or None."""
         self.entra = entra
@@ -240,9 +243,28 @@ def _quoted_string_safe(text: str) -> str:
     return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
 
 
+def advertised_base(url: str) -> str:
+    """`url` checked as the address clients reach the emulator by (``http(s)://host[:port]``, nothing after it),
+    without a trailing slash; ValueError naming the problem otherwise."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"the advertised address must be http:// or https:// and a host, not {url[:80]!r}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"the advertised address is a scheme, a host and a port, nothing more, not {url[:80]!r}")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ValueError(f"the advertised address has a bad port: {url[:80]!r}") from None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _own_base(request: Request) -> str:
-    """The emulator's own address, from the socket it answers on: never the request's Host header, which a client
-    (or an attacker) chooses, so links cannot point elsewhere."""
+    """The emulator's own address: the advertised one when it was given (behind a mapped port, a proxy), else the
+    socket it answers on; never the request's Host header, which a client (or an attacker) chooses, so links cannot
+    point elsewhere."""
+    advertised: str | None = request.app.state.emulator.advertise
+    if advertised is not None:
+        return advertised
     server = request.scope.get("server")
     scheme = request.scope.get("scheme", "http")
     if not server:
@@ -706,6 +728,7 @@ def create_app(
     quota: tuple[int, float] | None = None,
     latency: float = 0.0,
     clock: Callable[[], float] = time.monotonic,
+    advertise: str | None = None,
 ) -> Starlette:
     """Build the emulator.
 
@@ -735,6 +758,8 @@ def create_app(
         latency: seconds added before every models answer (a network to stand for; ``faults`` can change it at run
             time, ``reset`` restores it).
         clock: the monotonic clock of the quota's window (tests pass a fake).
+        advertise: the address clients reach the emulator by (``http://localhost:18765`` behind ``-p 18765:8765``),
+            for the ``@nextLink`` and ``self`` links; default: the address of the socket it answers on.
     """
     app = Starlette(
         routes=[
@@ -773,6 +798,7 @@ def create_app(
         now=now,
         validator=validator,
         quota=Quota(quota, clock),
+        advertise=advertise,
     )
     # /speechtotext/models/ is not the list: a 404 with an Error body, not a redirect with none.
     app.router.redirect_slashes = False
