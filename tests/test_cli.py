@@ -201,7 +201,9 @@ def test_expiring_on_known_dates_soonest_first(tmp_path: Path) -> None:
         (["models", "list", "--filter", "bogus eq 1"], None, 2, "BadRequestError"),
         (["models", "list", "--top", "x"], None, 2, "invalid int value"),
         (["models", "expiring", "--within", "-4"], None, 2, "--within takes a number of days"),
-        (["models", "list", "--columns", "nope"], None, 2, "unknown column 'nope'"),
+        (["models", "list", "-o", "csv", "--columns", "nope"], None, 2, "unknown column 'nope'"),
+        (["models", "list", "-o", "jsonl", "--columns", "id"], None, 2, "--columns applies to -o table and -o csv"),
+        (["models", "expiring", "-o", "json", "--columns", "id"], None, 2, "-o json writes the service's objects"),
         (["models", "list"], {"status": 429, "retry_after": 600}, 4, "RateLimitError"),
         (["models", "list"], {"status": 503, "retry_after": 0, "count": 10}, 5, "4 attempts"),
         (["models", "list"], {"malformed": True, "count": 10}, 6, "4 attempts"),
@@ -224,7 +226,10 @@ def test_each_failure_has_its_exit_code_and_one_line(
 def test_missing_endpoint_and_wrong_key(emulator: RunningEmulator) -> None:
     missing = cli(None, "models", "list")
     assert missing.returncode == 2
-    assert "no endpoint" in missing.stderr
+    assert "no endpoint: pass --endpoint or set AZURE_SPEECH_ENDPOINT" in missing.stderr
+    keyless = cli(None, "models", "list", "--endpoint", emulator.url)
+    assert keyless.returncode == 2
+    assert "no subscription key: pass --key or set AZURE_SPEECH_KEY (or use --auth entra)" in keyless.stderr
     wrong = cli(emulator, "models", "list", "--debug", key="wrong-" + SECRET)
     assert wrong.returncode == 3
     assert "AuthenticationError" in wrong.stderr

@@ -101,6 +101,12 @@ def _opened(args: argparse.Namespace) -> Iterator[SpeechToTextModels]:
 
 
 def _client(args: argparse.Namespace) -> SpeechToTextModels:
+    if not (args.endpoint or os.environ.get(ENDPOINT_ENV, "").strip()):
+        raise ConfigurationError(
+            f"no endpoint: pass --endpoint or set {ENDPOINT_ENV} (for example https://westus.api.cognitive.microsoft.com)"
+        )
+    if args.auth == "key" and not (args.key or os.environ.get(KEY_ENV, "").strip()):
+        raise ConfigurationError(f"no subscription key: pass --key or set {KEY_ENV} (or use --auth entra)")
     if args.auth == "entra":
         try:
             identity = importlib.import_module("azure.identity")
@@ -135,6 +141,16 @@ def _models(client: SpeechToTextModels, args: argparse.Namespace, progress: Prog
     for page in listing.by_page():
         progress.page(len(page))
         yield from page.items
+
+
+def _checked_columns(args: argparse.Namespace, default: Sequence[str], available: dict[str, Column]) -> list[Column]:
+    """The columns of a table or csv; ``--columns`` with json or jsonl, which are the service's objects whole, is
+    refused rather than ignored."""
+    if args.columns is not None and args.output in ("json", "jsonl"):
+        raise ConfigurationError(
+            f"--columns applies to -o table and -o csv; -o {args.output} writes the service's objects whole"
+        )
+    return _columns(args.columns, default, available)
 
 
 def _columns(names: str | None, default: Sequence[str], available: dict[str, Column]) -> list[Column]:
@@ -174,7 +190,7 @@ class Stopped(Exception):
 
 
 def _list(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    columns = _columns(args.columns, DEFAULT_COLUMNS, COLUMNS)
+    columns = _checked_columns(args, DEFAULT_COLUMNS, COLUMNS)
     progress = Progress(err, not args.quiet)
     with _opened(args) as client:
         items = _models(client, args, progress)
@@ -253,7 +269,7 @@ def _days(value: str) -> float:
 
 
 def _expiring(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    columns = _columns(args.columns, DEFAULT_EXPIRING_COLUMNS, EXPIRING_COLUMNS)
+    columns = _checked_columns(args, DEFAULT_EXPIRING_COLUMNS, EXPIRING_COLUMNS)
     now = datetime.datetime.now(datetime.UTC)
     limit = args.before if args.before is not None else now + datetime.timedelta(days=args.within)
     kinds = [args.kind] if args.kind else list(_KINDS)
