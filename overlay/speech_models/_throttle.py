@@ -93,7 +93,7 @@ class Throttle:
                 sent.popleft()
             if rate is not None:
                 requests, seconds = rate
-                start = now - seconds  # one subtraction for both: a float boundary can never make a wait of 0
+                start = now - seconds  # one subtraction for both: at a float boundary the wait stays positive
                 if len(sent) - _first_within(sent, start) >= requests:
                     return sent[len(sent) - requests] - start, "rate", None
             if not kept:
