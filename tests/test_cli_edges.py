@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -190,3 +191,18 @@ def test_the_readme_names_the_default_columns() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert f"by default: `{','.join(DEFAULT_COLUMNS)}`" in readme
     assert f"by default: `{','.join(DEFAULT_EXPIRING_COLUMNS)}`" in readme
+
+
+@pytest.mark.parametrize("command", [[], ["models"], ["models", "list"], ["models", "expiring"]])
+def test_help_fits_80_columns_and_breaks_only_between_words(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from speech_models._cli import main
+
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert not [line for line in lines if re.search(r"\w-$", line)]  # no word cut at its hyphen
+    assert any("transcription-deprecation" in line for line in lines) or command[:2] != ["models", "list"]

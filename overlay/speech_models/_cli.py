@@ -14,6 +14,7 @@ import os
 import shlex
 import shutil
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ _KINDS = ("transcription", "adaptation")
 _INSTALL = "pip install 'speech-models[{}]'"
 
 EXAMPLES = {
-    "list": "example: speech-models models list --filter \"status eq 'Succeeded'\" --output table",
+    "list": "example: speech-models models list --filter \"status eq 'Succeeded'\" -o table",
     "expiring": "example: speech-models models expiring --within 90 --output table",
     "emulator": "example: speech-models emulator --port 8765 --count 1000",
 }
@@ -303,8 +304,24 @@ def _emulator(argv: Sequence[str], err: IO[str]) -> int:
     return emulator_main(list(argv), prog="speech-models emulator")
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, wrapped to the terminal between words only (argparse breaks at hyphens: ``transcription-`` /
+    ``deprecation``); each line of a description or epilog is a paragraph of its own, wrapped the same way."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False, break_long_words=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n".join(
+            textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False)
+            if line.strip()
+            else ""
+            for line in text.splitlines()
+        )
+
+
 def _parser() -> argparse.ArgumentParser:
-    formatter = argparse.RawDescriptionHelpFormatter
+    formatter = _HelpFormatter
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--endpoint", help=f"the service endpoint (default: ${ENDPOINT_ENV})")
     common.add_argument("--key", help=f"the subscription key (default: ${KEY_ENV}); never printed")
@@ -341,15 +358,17 @@ def _parser() -> argparse.ArgumentParser:
         prog="speech-models",
         description="Azure AI Speech custom models (Speech to text API 2025-10-15) from the command line.",
         epilog=(
-            "exit codes: 0 ok, 2 usage or configuration (a filter the service refuses too), 3 authentication,\n"
-            "4 throttled after retries, 5 service or connection, 6 invalid response, 7 output not written,\n"
+            "exit codes: 0 ok; 2 usage or configuration (a filter the service refuses too); 3 authentication; "
+            "4 throttled after retries; 5 service or connection; 6 invalid response; 7 output not written; "
             "130 interrupted\n" + EXAMPLES["list"]
         ),
         formatter_class=formatter,
     )
     parser.add_argument("--version", action="version", version=f"speech-models {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{models,emulator}")
-    models = commands.add_parser("models", help="the subscription's custom models", epilog=EXAMPLES["list"])
+    models = commands.add_parser(
+        "models", help="the subscription's custom models", epilog=EXAMPLES["list"], formatter_class=formatter
+    )
     model_commands = models.add_subparsers(dest="action", required=True, metavar="{list,expiring}")
     list_command = model_commands.add_parser(
         "list",
@@ -383,6 +402,7 @@ def _parser() -> argparse.ArgumentParser:
         help="serve the emulator on a loopback port (needs the [emulator] extra)",
         description="Serve the service's emulator on 127.0.0.1 until Ctrl-C.",
         epilog=EXAMPLES["emulator"],
+        formatter_class=formatter,
     )
     emulator.set_defaults(run=None, debug=False)  # main() hands its arguments to the emulator's own parser
     return parser
