@@ -206,3 +206,35 @@ def test_help_fits_80_columns_and_breaks_only_between_words(
     assert max(len(line) for line in lines) <= 80
     assert not [line for line in lines if re.search(r"\w-$", line)]  # no word cut at its hyphen
     assert any("transcription-deprecation" in line for line in lines) or command[:2] != ["models", "list"]
+
+
+def test_ids_are_never_cut_the_other_columns_narrow_first() -> None:
+    item = CustomModel.from_dict(
+        {
+            "displayName": "a rather long display name of a model",
+            "locale": "en-US",
+            "self": "https://x.test/speechtotext/models/13cfe2c4-5119-5865-9ec0-e0f5dedff3c8?api-version=2025-10-15",
+        }
+    )
+    lines = table([item], width=60, columns=("name", "id", "locale"))
+    assert "13cfe2c4-5119-5865-9ec0-e0f5dedff3c8" in lines[2]
+    assert "…" in lines[2]  # the name was cut instead
+    assert max(map(display_width, lines)) <= 60
+    narrowest = table([item], width=20, columns=("name", "id"))  # too narrow even so: the line runs over
+    assert "13cfe2c4-5119-5865-9ec0-e0f5dedff3c8" in narrowest[2]
+
+
+def test_a_table_is_written_as_its_rows_come() -> None:
+    """The first page's rows are written before the next page is fetched (``| head -3`` ends at once)."""
+    out = io.StringIO()
+    seen_when_asked: list[int] = []
+
+    def items() -> Iterator[CustomModel]:
+        for k in range(250):
+            if k == 150:
+                seen_when_asked.append(len(out.getvalue().splitlines()))
+            yield model(f"m{k}")
+
+    assert write(items(), "table", [COLUMNS["name"]], out, as_json=lambda m: m, width=None) == 250
+    assert seen_when_asked == [2 + 150]  # header, rule, the first 100 rows and the 50 after them
+    assert len(out.getvalue().splitlines()) == 252

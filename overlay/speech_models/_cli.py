@@ -223,7 +223,7 @@ class Expiring:
 
 EXPIRING_COLUMNS: dict[str, Column] = {
     "name": Column("name", lambda e: e.model.display_name),
-    "id": Column("id", lambda e: COLUMNS["id"].read(e.model)),
+    "id": Column("id", lambda e: COLUMNS["id"].read(e.model), cut=False),
     "locale": Column("locale", lambda e: e.model.locale),
     "kind": Column("kind", lambda e: e.kind),
     "deprecation": Column("deprecation", lambda e: e.date),

@@ -8,7 +8,7 @@ import csv
 import itertools
 import json
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -21,10 +21,12 @@ FORMATS = ("json", "jsonl", "table", "csv")
 
 @dataclass(frozen=True)
 class Column:
-    """A column of the table and CSV outputs: its header and how to read it from a row."""
+    """A column of the table and CSV outputs: its header, how to read it from a row, and whether a table on a
+    narrow terminal may cut it (an id is never cut: a cut id is of no use)."""
 
     name: str
     read: Callable[[Any], object]
+    cut: bool = True
 
 
 def _model_id(model: CustomModel) -> str | None:
@@ -43,7 +45,7 @@ COLUMNS: dict[str, Column] = {
     column.name: column
     for column in (
         Column("name", lambda m: m.display_name),
-        Column("id", _model_id),
+        Column("id", _model_id, cut=False),
         Column("locale", lambda m: m.locale),
         Column("status", lambda m: m.status),
         Column("created", lambda m: m.created_date_time),
@@ -104,23 +106,38 @@ def _cut(cell: str, size: int) -> str:
     return "".join(kept) + "…"
 
 
-def _table(rows: Iterable[Sequence[str]], headers: Sequence[str], width: int | None, out: IO[str]) -> None:
-    """Columns sized to their content's display width; on a terminal (`width` given) the widest are cut (with
-    "…") until the table fits. Piped, nothing is cut, so ids and dates survive ``| grep`` and ``| less``."""
-    body = [[_escaped(cell) for cell in row] for row in rows]
-    widths = [max([display_width(h)] + [display_width(row[i]) for row in body]) for i, h in enumerate(headers)]
+TABLE_FIRST_ROWS = 100  # the rows a table's widths come from (a page of the service's default size)
+
+
+def _table(rows: Iterator[Sequence[str]], columns: Sequence[Column], width: int | None, out: IO[str]) -> int:
+    """A table written as its rows come: the widths are those of the first rows (a page), so the first lines show
+    before the listing ends (``| head``). On a terminal (`width` given) the widest columns that may be cut are cut
+    (with "…") until the table fits; ids never are. Piped, nothing is cut, so ids and dates survive ``| grep`` and
+    ``| less`` (a later row longer than the first ones pushes its line out of alignment). Returns the rows written."""
+    first = [[_escaped(cell) for cell in row] for row in itertools.islice(rows, TABLE_FIRST_ROWS)]
+    headers = [column.name for column in columns]
+    widths = [max([display_width(h)] + [display_width(row[i]) for row in first]) for i, h in enumerate(headers)]
     gap = 2
-    while width is not None and sum(widths) + gap * (len(widths) - 1) > width and max(widths) > 8:
-        widest = widths.index(max(widths))
-        widths[widest] -= 1
+    while width is not None and sum(widths) + gap * (len(widths) - 1) > width:
+        cuttable = [w for w, column in zip(widths, columns, strict=True) if column.cut and w > 8]
+        if not cuttable:
+            break  # what is left is ids and narrow columns: the line runs over rather than cut an id
+        widest = max(cuttable)
+        widths[next(i for i, w in enumerate(widths) if w == widest and columns[i].cut)] -= 1
 
-    def pad(cell: str, size: int) -> str:
-        cell = _cut(cell, size)
-        return cell + " " * (size - display_width(cell))
-
-    for row in [list(headers), ["-" * w for w in widths], *body]:
-        out.write((" " * gap).join(pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    def line(row: Sequence[str]) -> None:
+        cells = ((_cut(cell, size) if width is not None else cell) for cell, size in zip(row, widths, strict=True))
+        padded = [cell + " " * (size - display_width(cell)) for cell, size in zip(cells, widths, strict=True)]
+        out.write((" " * gap).join(padded).rstrip())
         out.write("\n")
+
+    for head in [headers, ["-" * w for w in widths], *first]:
+        line(head)
+    count = len(first)
+    for row in rows:
+        line([_escaped(cell) for cell in row])
+        count += 1
+    return count
 
 
 def write(
@@ -159,9 +176,5 @@ def write(
             writer.writerow([text(column.read(item)) for column in columns])
             count += 1
     else:
-        rows = []
-        for item in items:
-            rows.append([text(column.read(item)) for column in columns])
-            count += 1
-        _table(rows, [column.name for column in columns], width, out)
+        count = _table(([text(column.read(item)) for column in columns] for item in items), columns, width, out)
     return count
