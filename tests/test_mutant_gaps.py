@@ -260,3 +260,32 @@ def test_a_sync_token_fetch_runs_on_a_named_daemon_thread() -> None:
     ) as c:
         assert list(c.list_models()) == []
     assert seen == [("speech-models-token", True)]
+
+
+def test_a_closed_transport_finds_nothing_in_flight_after_its_calls_ended() -> None:
+    """close() gives attempts under way a grace period; after calls that ended (answered, failed, retried) it finds
+    none, so it does not wait. A miscount would hold every close() for the whole grace."""
+    transport = sm.RetryTransport(
+        httpx.MockTransport(answering(httpx.Response(503, headers={"Retry-After": "0"}), httpx.ConnectError("x"))),
+        sleep=lambda seconds: None,
+    )
+    with httpx.Client(transport=transport) as http:
+        assert http.get("https://x.test/").status_code == 200
+    settled_before: list[bool] = []
+    condition = transport._settled
+
+    class Spy:
+        def __enter__(self) -> Spy:
+            condition.__enter__()
+            return self
+
+        def __exit__(self, *exc: Any) -> None:
+            condition.__exit__(*exc)
+
+        def wait_for(self, predicate: Callable[[], bool], timeout: float | None = None) -> bool:
+            settled_before.append(predicate())
+            return condition.wait_for(predicate, timeout)
+
+    transport._settled = Spy()  # type: ignore[assignment]
+    transport.close()
+    assert settled_before == [True]
