@@ -152,7 +152,13 @@ def test_close_from_another_thread_stops_a_wave_under_way() -> None:
         pages = client.list_models(top=TOP, concurrency=4).by_page()
         next(pages)
         server.hold, server.hold_for = 100, 60.0  # the wave's requests wait for a crowd that never comes
-        closer = threading.Timer(0.2, client.close)
+
+        def close_once_the_wave_is_at_the_server() -> None:
+            with server._lock:  # a readiness wait: all four requests of the wave are held there
+                server._lock.wait_for(lambda: server.in_flight >= 4, timeout=30)
+            client.close()
+
+        closer = threading.Thread(target=close_once_the_wave_is_at_the_server)
         closer.start()
         try:
             with pytest.raises(sm.ClientClosedError):
