@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import random
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ import speech_models as sm
 from speech_models import AsyncRetryTransport, ConfigurationError, RetryPolicy, RetryTransport, parse_retry_after
 
 from tests.fakes import FakeClock
+from tests.loopback import ScriptedServer, head, page_body
 
 NOW = 1_700_000_000.0  # a fixed wall-clock time for HTTP-dates
 
@@ -395,6 +397,39 @@ def test_a_resend_after_a_401_starts_from_the_callers_timeouts(kind: str) -> Non
     assert len(seen) == 2
     assert seen[1]["read"] == pytest.approx(30)
     assert seen[1] == seen[0]
+
+
+@KINDS
+def test_a_resend_after_a_401_over_a_socket_gets_the_callers_whole_read_timeout(kind: str) -> None:
+    """The loopback twin: the 401 comes 0.9 s into a 1 s attempt (by the client's clock); the re-send's answer
+    takes 0.3 s, which the 0.1 s a reused cut would have left it could not wait for."""
+    fake = FakeClock()
+    credential = _RotatedKey()
+
+    def refused_late(conn: socket.socket) -> None:
+        credential.key = "new"
+        fake.now += 0.9
+        body = b'{"code": "Unauthorized", "message": "key"}'
+        conn.sendall(head(401, None, len(body)) + body)
+
+    def answered_after(conn: socket.socket) -> None:
+        time.sleep(0.3)  # the server is slow to answer: what a read timeout is for
+        body = page_body(0)
+        conn.sendall(head(200, None, len(body)) + body)
+
+    with ScriptedServer([refused_late, answered_after]) as server:
+        common: dict[str, Any] = {"credential": credential, "timeout": 1, "clock": fake}
+        if kind == "sync":
+            with sm.SpeechToTextModels(server.url, **common) as client:
+                assert list(client.list_models()) == []
+        else:
+
+            async def go() -> None:
+                async with sm.AsyncSpeechToTextModels(server.url, **common) as client:
+                    assert [m async for m in client.list_models()] == []
+
+            asyncio.run(go())
+        assert server.connections == 2
 
 
 @KINDS
