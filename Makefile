@@ -8,10 +8,10 @@ PORT ?= 8765
 DIST ?= dist
 
 .DEFAULT_GOAL := help
-.PHONY: help venv generate test unit lint format typecheck demo emulator build publish bench mutate lock clean
+.PHONY: help venv generate test unit lint format typecheck demo emulator build publish bench mutate api-diff lock clean
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 venv: $(STAMP)  ## create .venv with the pinned tools and the package (editable, with the emulator extra)
 
@@ -56,6 +56,9 @@ bench: $(STAMP)  ## throughput against the raw httpx floors and memory (BEFORE=<
 mutate: $(STAMP)  ## mutation testing of the retry, paging, page, endpoint, headers and auth modules (slow; not in make test)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -r requirements/mutate.txt
 	$(PY) scripts/mutate.py $(if $(MODULES),--modules "$(MODULES)") $(if $(RETEST),--retest-survivors)
+
+api-diff: $(STAMP)  ## breaking changes to the public API and the spec since the last release tag (AGAINST=<git ref>)
+	$(PY) scripts/api_diff.py $(if $(AGAINST),--against $(AGAINST))
 
 # The runtime helpers the templates emit (types.py, errors.py) are held to the hand-written code's rules too.
 EMITTED_RUNTIME := generated/speech_models_client/types.py generated/speech_models_client/errors.py
