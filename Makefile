@@ -8,7 +8,7 @@ PORT ?= 8765
 DIST ?= dist
 
 .DEFAULT_GOAL := help
-.PHONY: help venv generate test unit lint format typecheck demo emulator build publish bench mutate api-diff lock clean
+.PHONY: help venv generate test unit lint format typecheck demo emulator build publish bench mutate api-diff release lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -56,6 +56,9 @@ bench: $(STAMP)  ## throughput against the raw httpx floors and memory (BEFORE=<
 mutate: $(STAMP)  ## mutation testing of the retry, paging, page, endpoint, headers and auth modules (slow; not in make test)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -r requirements/mutate.txt
 	$(PY) scripts/mutate.py $(if $(MODULES),--modules "$(MODULES)") $(if $(RETEST),--retest-survivors)
+
+release: $(STAMP)  ## refuse without a changelog entry or with an API break; publish, install from RELEASE_INDEX_URL, smoke-test, tag
+	$(PY) scripts/release.py $(if $(NO_TAG),--no-tag)
 
 api-diff: $(STAMP)  ## breaking changes to the public API and the spec since the last release tag (AGAINST=<git ref>)
 	$(PY) scripts/api_diff.py $(if $(AGAINST),--against $(AGAINST))
