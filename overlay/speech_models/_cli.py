@@ -9,7 +9,6 @@ import contextlib
 import datetime
 import importlib
 import logging
-import math
 import os
 import shlex
 import shutil
@@ -36,6 +35,7 @@ from ._errors import (
     SpeechModelsError,
 )
 from ._output import COLUMNS, DEFAULT_COLUMNS, FORMATS, Column, text, write
+from ._throttle import rate_limit_of
 from ._version import __version__
 
 __all__ = ["main"]
@@ -123,11 +123,11 @@ def _rate_limit(value: str) -> tuple[int, float]:
     """``--rate-limit 100/10``: at most 100 requests in any 10 seconds."""
     requests, slash, seconds = value.partition("/")
     try:
-        limit = (int(requests), float(seconds))
-        if slash and limit[0] >= 1 and 0 < limit[1] < math.inf:
-            return limit
-    except ValueError:
-        pass
+        limit = rate_limit_of((int(requests), float(seconds))) if slash else None
+    except ValueError:  # not numbers, or not a rate (the client's own check)
+        limit = None
+    if limit is not None:
+        return limit
     raise argparse.ArgumentTypeError(f"--rate-limit is REQUESTS/SECONDS, such as 100/10, not {value[:40]!r}")
 
 
