@@ -11,7 +11,7 @@ import httpx
 import pytest
 import speech_models as sm
 from speech_models._cli import main as cli_main
-from speech_models_emulator import create_app, run_emulator
+from speech_models_emulator import build_models, create_app, run_emulator
 from speech_models_emulator.__main__ import main as emulator_main
 from speech_models_emulator.inprocess import SyncASGITransport
 from speech_models_emulator.quota import Quota, parse_quota
@@ -208,3 +208,25 @@ def test_a_bad_rate_limit_on_the_command_line_is_a_usage_error(value: str, capsy
         cli_main(["models", "list", "--rate-limit", value])
     assert exited.value.code == 2
     assert "--rate-limit is REQUESTS/SECONDS, such as 100/10" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_listing_stopped_by_the_quota_resumes_to_each_model_once_over_a_socket(concurrency: int) -> None:
+    """Over a real socket: the quota refuses the fourth request with a wait past max_wait, the listing raises
+    RateLimitError with its continuation token, and once the window has room the resumed listing gives every model
+    once, in order, after the ones already handed back."""
+    with run_emulator(count=50, quota=(3, 60)) as emulator:
+        policy = sm.RetryPolicy(max_wait=1)
+        with sm.SpeechToTextModels(emulator.url, emulator.key, retry_policy=policy) as client:
+            got: list[str] = []
+
+            def take(listing: Iterator[sm.CustomModel]) -> None:
+                got.extend(str(model.display_name) for model in listing)
+
+            with pytest.raises(sm.RateLimitError) as raised:
+                take(iter(client.list_models(top=5, concurrency=concurrency)))
+            assert raised.value.continuation_token is not None
+            emulator.state.quota.set(None)  # the window has room again
+            resumed = client.with_options(retry_policy=sm.RetryPolicy(max_wait=0))
+            take(iter(resumed.list_models(continuation_token=raised.value.continuation_token)))
+        assert got == [model["displayName"] for model in build_models(50)]
