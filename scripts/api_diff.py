@@ -1,6 +1,8 @@
 """``make api-diff``: what this tree breaks of the last release's public API, and of its OpenAPI document.
 
-The last release is the newest git tag ``vX.Y.Z`` (``--against REF`` names another). griffe compares the public API
+The last release is the newest git tag ``vX.Y.Z`` (``--against REF`` names another); where a clone has no tags (a CI
+clone of a branch, say), it is the commit that dated the newest version of ``CHANGELOG.md`` (``## [X.Y.Z] - DATE``,
+written before ``make release`` tags it). griffe compares the public API
 of ``speech_models`` and ``speech_models_emulator`` (a removed or renamed name, a parameter removed, moved or made
 required, a changed return type, ...), and the spec check compares ``openapi/speechtotext-models.yaml``: a schema,
 property, parameter or enum value removed, or a property or parameter retyped. Every break is named; the exit code
@@ -27,6 +29,7 @@ PACKAGES = (("speech_models", "overlay"), ("speech_models_emulator", "emulator")
 SPEC = "openapi/speechtotext-models.yaml"
 VERSION_FILE = "overlay/speech_models/_version.py"
 _TAG = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+_RELEASED = re.compile(r"^(## \[\d+\.\d+\.\d+\] - )\d{4}-\d{2}-\d{2}$", re.MULTILINE)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -35,6 +38,23 @@ def release_tags(repo: Path) -> list[str]:
     listed = subprocess.run([GIT, "-C", str(repo), "tag", "--list", "v*"], capture_output=True, text=True, check=True)
     versions = {tag: version_of(f'__version__ = "{tag[1:]}"') for tag in listed.stdout.split() if _TAG.match(tag)}
     return sorted(versions, key=versions.__getitem__, reverse=True)
+
+
+def dated_release(repo: Path) -> str | None:
+    """The commit that first held the newest dated entry of `repo`'s ``CHANGELOG.md`` (``None``: no dated entry, or
+    a history too shallow to hold that commit)."""
+    changelog = repo / "CHANGELOG.md"
+    entry = _RELEASED.search(changelog.read_text(encoding="utf-8")) if changelog.exists() else None
+    if entry is None:
+        return None
+    found = subprocess.run(
+        [GIT, "-C", str(repo), "log", "--reverse", "--format=%H", "-S", entry.group(1), "--", "CHANGELOG.md"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    commits = found.stdout.split()
+    return commits[0] if found.returncode == 0 and commits else None
 
 
 def version_of(text: str) -> tuple[int, int, int]:
@@ -127,15 +147,22 @@ def _show(repo: Path, ref: str, path: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--against", help="the git ref of the release to compare with (default: the newest vX.Y.Z tag)")
+    parser.add_argument(
+        "--against",
+        help="the git ref of the release to compare with (default: the newest vX.Y.Z tag, else the commit that dated "
+        "the newest CHANGELOG.md entry)",
+    )
     args = parser.parse_args(argv)
     against = args.against
     if against is None:
         tags = release_tags(ROOT)
-        if not tags:
-            print("make api-diff: no release tag vX.Y.Z in this repository: nothing to compare with")
+        against = tags[0] if tags else dated_release(ROOT)
+        if against is None:
+            print(
+                "make api-diff: no release tag vX.Y.Z and no dated CHANGELOG.md entry in this history: "
+                "nothing to compare with"
+            )
             return 0
-        against = tags[0]
     breaks: list[str] = []
     for package, folder in PACKAGES:
         old = griffe.load_git(package, ref=against, repo=ROOT, search_paths=[folder])

@@ -136,3 +136,25 @@ def test_release_tags_are_read_newest_version_first(tmp_path: Path) -> None:
     for tag in ("v0.9.0", "v0.10.0", "v1.0.0-rc1", "release", "v0.2.3"):
         git("tag", tag)
     assert api_diff.release_tags(tmp_path) == ["v0.10.0", "v0.9.0", "v0.2.3"]
+
+
+def test_without_tags_the_release_is_the_commit_that_dated_the_newest_changelog_entry(tmp_path: Path) -> None:
+    """A clone without tags (CI's clone of main) still compares with the last release, not with nothing."""
+
+    def commit(changelog: str) -> str:
+        (tmp_path / "CHANGELOG.md").write_text(changelog, encoding="utf-8")
+        subprocess.run(["git", "-C", str(tmp_path), "add", "CHANGELOG.md"], check=True, capture_output=True)
+        identity = ["-c", "user.email=t@x", "-c", "user.name=t"]
+        subprocess.run(["git", "-C", str(tmp_path), *identity, "commit", "-q", "-m", "c"], check=True)
+        head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True)
+        return head.stdout.strip()
+
+    subprocess.run(["git", "-C", str(tmp_path), "init", "-q"], check=True)
+    commit("## [Unreleased]\n\n## [0.1.0]\n")  # not dated: not released
+    assert api_diff.dated_release(tmp_path) is None
+    released = commit("## [Unreleased]\n\n## [0.1.0] - 2026-12-03\n")
+    commit("## [Unreleased]\n\n- more\n\n## [0.1.0] - 2026-12-03\n")
+    assert api_diff.dated_release(tmp_path) == released
+    newer = commit("## [Unreleased]\n\n## [0.2.0] - 2026-12-10\n\n- more\n\n## [0.1.0] - 2026-12-03\n")
+    commit("## [Unreleased]\n\n- yet more\n\n## [0.2.0] - 2026-12-10\n\n- more\n\n## [0.1.0] - 2026-12-03\n")
+    assert api_diff.dated_release(tmp_path) == newer

@@ -259,24 +259,61 @@ def test_a_closed_pipe_is_quiet(emulator: RunningEmulator) -> None:
     assert code == 0
 
 
-def test_ctrl_c_exits_130_quietly(emulator: RunningEmulator) -> None:
+def interrupted(emulator: RunningEmulator, command: list[str]) -> tuple[int, bytes, bytes]:
+    """Runs `command` against `emulator` answering after 5 s, sends it Ctrl-C while its first request waits, and
+    returns its exit code, stdout and stderr after that line; a command that has not ended 30 s later is killed
+    (so it cannot hold the suite) and fails the test."""
     httpx.post(
         f"{emulator.url}/_emulator/faults", json={"latency": 5}, headers=emulator.admin_headers
     ).raise_for_status()
     environment = {**os.environ, "AZURE_SPEECH_ENDPOINT": emulator.url, "AZURE_SPEECH_KEY": SECRET}
-    command = [sys.executable, "-m", "speech_models", "models", "list", "--debug"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
     try:
-        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment) as child:
-            assert child.stderr is not None
-            for line in child.stderr:  # ready: the debug log says the request is on its way (5 s of latency)
-                if b"(attempt 1)" in line:
-                    break
-            child.send_signal(signal.SIGINT)
+        assert child.stderr is not None
+        for line in child.stderr:  # ready: the debug log says the request is on its way (5 s of latency)
+            if b"(attempt 1)" in line:
+                break
+        child.send_signal(signal.SIGINT)
+        try:
             out, err = child.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the command did not end within 30 s of Ctrl-C")
     finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
         httpx.delete(f"{emulator.url}/_emulator/faults", headers=emulator.admin_headers)
-    assert child.returncode == 130
+    return child.returncode, out, err
+
+
+def test_ctrl_c_exits_130_quietly(emulator: RunningEmulator) -> None:
+    code, out, err = interrupted(emulator, [sys.executable, "-m", "speech_models", "models", "list", "--debug"])
+    assert code == 130
     assert err == b""  # nothing after the request's debug line: no traceback, no message
+    assert out == b""
+
+
+def test_ctrl_c_ends_the_command_even_when_its_unwinding_waits_forever(emulator: RunningEmulator) -> None:
+    """The interrupt can land where the unwinding then waits on a lock it left held (httpcore's; the CI saw it): here
+    the unwinding waits on such a lock for good, and the command still exits 130, ``INTERRUPT_GRACE`` later."""
+    script = (
+        "import sys, threading, httpcore\n"
+        "from speech_models._cli import run\n"
+        "held = threading.Lock()\n"
+        "original = httpcore.ConnectionPool.handle_request\n"
+        "def handle_request(self, request):\n"
+        "    try:\n"
+        "        return original(self, request)\n"
+        "    except KeyboardInterrupt:\n"
+        "        held.acquire()\n"
+        "        held.acquire()  # never released: where the interrupt left its lock\n"
+        "        raise\n"
+        "httpcore.ConnectionPool.handle_request = handle_request\n"
+        "sys.argv = ['speech-models', 'models', 'list', '--debug']\n"
+        "run()\n"
+    )
+    code, out, _ = interrupted(emulator, [sys.executable, "-c", script])
+    assert code == 130
     assert out == b""
 
 

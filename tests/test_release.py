@@ -54,6 +54,7 @@ def test_a_release_is_published_installed_and_listed(index: tuple[str, Path], tm
     }
     result = make_release(env)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "make api-diff: 0.1.0 (" in result.stdout  # compared with the last release, tag or not (test_api_diff)
     assert "no breaking change" in result.stdout
     assert "speech-models 0.1.0 published, installed from" in result.stdout
     assert "listed 42 models" in result.stdout

@@ -12,8 +12,10 @@ import logging
 import os
 import shlex
 import shutil
+import signal
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -504,6 +506,34 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
         return EXIT_OK
 
 
+INTERRUPT_GRACE = 2.0  # seconds an interrupted command has to end before it is ended outright
+
+
+class _Interrupts:
+    """Ctrl-C for the command line (a program's choice, so only ``run`` makes it, never the library): the first raises
+    ``KeyboardInterrupt`` as Python's own handler does, and the command ends through it with 130; if it has not ended
+    ``INTERRUPT_GRACE`` seconds later, or at a second Ctrl-C, the process exits 130 at once. An interrupt that lands
+    between a lock's acquire and its ``with`` block (httpcore's, say) leaves that lock held, and the unwinding can
+    wait on it forever: the CI saw that twice."""
+
+    def __init__(self) -> None:
+        self._interrupted = threading.Event()  # set only by the handler, waited on only by the watchdog
+        threading.Thread(target=self._watch, name="speech-models-interrupt", daemon=True).start()
+
+    def handle(self, signum: int, frame: object) -> None:
+        if self._interrupted.is_set():
+            os._exit(EXIT_INTERRUPTED)
+        self._interrupted.set()
+        raise KeyboardInterrupt
+
+    def _watch(self) -> None:
+        self._interrupted.wait()
+        time.sleep(INTERRUPT_GRACE)
+        os._exit(EXIT_INTERRUPTED)
+
+
 def run() -> None:
     """The console script's entry point."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _Interrupts().handle)
     sys.exit(main())
