@@ -5,10 +5,12 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 PORT ?= 8765
+# podman settings these machines need (runc, no default ulimits) where runc is; set CONTAINERS_CONF to override
+export CONTAINERS_CONF ?= $(if $(shell command -v runc),$(CURDIR)/image/containers.conf)
 DIST ?= dist
 
 .DEFAULT_GOAL := help
-.PHONY: help venv generate test unit lint format typecheck demo emulator build publish bench mutate api-diff release lock clean
+.PHONY: help venv generate test unit lint format typecheck demo emulator build publish bench mutate api-diff release image image-test lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -25,14 +27,21 @@ $(STAMP): pyproject.toml requirements/dev.txt requirements/constraints.txt
 generate: $(STAMP)  ## validate the spec and regenerate generated/ (the only writer of generated/)
 	$(PY) scripts/generate.py
 
-test: lint typecheck  ## lint, type-check and run the whole test suite
+test: lint typecheck  ## lint, type-check, the whole test suite, and the image test where podman or docker runs
 	$(PY) -m pytest
+	$(PY) scripts/image.py test
 
 unit: $(STAMP)  ## run the test suite without lint and type checks
 	$(PY) -m pytest
 
 demo: $(STAMP)  ## the main job: the SDK against the embedded emulator (pages, a retried 429, a bad filter, the CLI)
 	$(PY) examples/demo.py
+
+image: $(STAMP)  ## the emulator's image speech-models-emulator:VERSION from this tree's wheels (BASE=<base image>)
+	$(PY) scripts/image.py build
+
+image-test: $(STAMP)  ## build the image, run it, list through it, check its user and SIGTERM, report its size
+	$(PY) scripts/image.py test
 
 emulator: $(STAMP)  ## serve the emulator on 127.0.0.1:$(PORT) until Ctrl-C
 	$(PY) -m speech_models_emulator --port $(PORT)

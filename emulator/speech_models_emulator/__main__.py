@@ -23,6 +23,8 @@ from .server import run_emulator
 from .validation import SpecValidator
 
 ADVERTISE_ENV = "SPEECH_MODELS_EMULATOR_ADVERTISE"
+HOST_ENV = "SPEECH_MODELS_EMULATOR_HOST"  # the image sets 0.0.0.0: all of the container's interfaces
+PORT_ENV = "SPEECH_MODELS_EMULATOR_PORT"
 
 
 def _quota(text: str) -> tuple[int, float]:
@@ -42,10 +44,36 @@ def _latency(text: str) -> float:
     return seconds
 
 
-def main(argv: list[str] | None = None, prog: str = "python -m speech_models_emulator") -> int:
+def _is_address(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1", help="a loopback address (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (default: %(default)s)")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get(HOST_ENV) or "127.0.0.1",
+        help=f"the address to listen on (default: ${HOST_ENV}, else %(default)s); an address that is not loopback "
+        "also needs --expose",
+    )
+    parser.add_argument(
+        "--expose",
+        action="store_true",
+        default=bool(os.environ.get(HOST_ENV)),
+        help=f"allow a --host that is not loopback, 0.0.0.0 say (implied by ${HOST_ENV}, which the image sets)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=os.environ.get(PORT_ENV) or "8765",  # a string default goes through type= too: a bad value is named
+        help=f"0 picks a free port (default: ${PORT_ENV}, else %(default)s)",
+    )
     parser.add_argument("--count", type=int, default=250, help="size of the built-in data set (default: %(default)s)")
     parser.add_argument("--data", type=Path, help="serve the models of this JSON file instead")
     parser.add_argument(
@@ -89,9 +117,26 @@ def main(argv: list[str] | None = None, prog: str = "python -m speech_models_emu
         default="auto",
         help="the HTTP/1.1 parser (default: %(default)s: httptools when installed, else h11)",
     )
-    args = parser.parse_args(argv)
-    if args.host != "localhost" and not ipaddress.ip_address(args.host).is_loopback:
-        parser.error("the emulator serves loopback addresses only")
+    return parser
+
+
+def parse_arguments(argv: list[str] | None, prog: str = "python -m speech_models_emulator") -> argparse.Namespace:
+    """The command line's options, checked (a usage error exits 2, naming the option)."""
+    parser = _parser(prog)
+    return _checked(parser, parser.parse_args(argv))
+
+
+def _checked(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    if not _is_address(args.host):
+        parser.error(f"--host: {args.host[:60]!r} is not an IP address (127.0.0.1, ::1, or with --expose 0.0.0.0)")
+    if args.host != "localhost" and not ipaddress.ip_address(args.host).is_loopback and not args.expose:
+        parser.error(f"--host {args.host}: not a loopback address; add --expose to serve it to other hosts")
+    return args
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m speech_models_emulator") -> int:
+    parser = _parser(prog)
+    args = _checked(parser, parser.parse_args(argv))
     try:
         models = load_models(args.data) if args.data else None
         if models is not None:
@@ -124,6 +169,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m speech_models_emu
         if args.latency:
             chaos += f"; latency {args.latency:g} s"
         served = f"serving {len(emulator.state.models)} models on {emulator.http}"
+        if args.host != "localhost" and not ipaddress.ip_address(args.host).is_loopback:
+            served += f" (listening on {args.host}: every host that reaches this one can use it)"
         print(f"{served}; {auth}{chaos}; Ctrl-C stops", file=sys.stderr, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()

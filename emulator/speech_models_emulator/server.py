@@ -193,6 +193,12 @@ def emulator_protocol(http: HttpParser = "auto") -> tuple[Literal["h11", "httpto
     raise ValueError(f"http must be 'auto', 'h11' or 'httptools', not {http!r}")
 
 
+def reachable_host(host: str) -> str:
+    """`host` as a URL's host: a wildcard one listens on (``0.0.0.0``, ``::``) is reached through loopback."""
+    reach = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104 - a lookup, not a binding
+    return f"[{reach}]" if ":" in reach else reach
+
+
 @contextlib.contextmanager
 def run_emulator(
     app: Starlette | None = None,
@@ -207,7 +213,8 @@ def run_emulator(
 
     Args:
         app: an app from ``create_app``; by default one is made with `create_args`.
-        host: a loopback address.
+        host: the address to listen on: loopback (the default) or, inside a container, ``0.0.0.0`` for all of its
+            interfaces (the URL then names loopback, where a program beside it reaches it).
         port: the port; 0 picks a free one.
         header_timeout: seconds a client may take to send a request head before it is disconnected.
         http: the HTTP/1.1 parser: "httptools" (in C, the faster), "h11" (pure Python), or "auto" (httptools when
@@ -236,7 +243,7 @@ def run_emulator(
             if not thread.is_alive():
                 raise RuntimeError(f"the emulator did not start on {host}:{bound_port}")
             thread.join(0.01)
-        netloc = f"[{host}]" if ":" in host else host
+        netloc = reachable_host(host)
         key = app.state.emulator.key
         yield RunningEmulator(f"http://{netloc}:{bound_port}", "" if key is None else key.decode(), app, name)
     finally:
