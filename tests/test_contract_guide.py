@@ -21,7 +21,7 @@ def blocks(language: str) -> list[str]:
 
 def test_the_guide_has_its_snippets() -> None:
     assert len(blocks("python")) == 6
-    assert len(blocks("sh")) == 1
+    assert len(blocks("sh")) == 2
 
 
 @pytest.mark.parametrize("index", range(6))
@@ -44,20 +44,32 @@ def test_each_python_snippet_runs(index: int, tmp_path: Path) -> None:
         exec(compile(code, f"{GUIDE.name}[{index}]", "exec"), {"__name__": "guide"})  # noqa: S102 - our own docs
 
 
+def _run_shell_block(index: int, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", blocks("sh")[index]],
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def test_the_shell_snippet_runs_against_the_emulator() -> None:
     with run_emulator(count=5) as emulator:
-        environment = {**os.environ, "EMULATOR": emulator.url, "KEY": emulator.key}
-        result = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", blocks("sh")[0]],
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = _run_shell_block(0, {"EMULATOR": emulator.url, "KEY": emulator.key})
         assert result.returncode == 0, result.stderr
         lines = result.stdout.splitlines()
         assert lines[0].startswith('{"values":[')
         assert "503" in lines
         assert emulator.state.quota.limit is None  # reset: back to no quota, as it started
         assert emulator.requests == []  # and an empty journal
+
+
+def test_the_verify_snippet_finds_no_drift_between_the_emulator_and_itself() -> None:
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    with run_emulator(count=5) as emulator:
+        environment = {"PATH": path, "AZURE_SPEECH_ENDPOINT": emulator.url, "AZURE_SPEECH_KEY": emulator.key}
+        result = _run_shell_block(1, environment)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1].endswith("facts compared: no differences")

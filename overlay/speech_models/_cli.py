@@ -38,11 +38,13 @@ from ._errors import (
 )
 from ._output import COLUMNS, DEFAULT_COLUMNS, FORMATS, Column, text, write
 from ._throttle import rate_limit_of
+from ._verify import WRONG_KEY, Side, emulator_side, report, verify
 from ._version import __version__
 
 __all__ = ["main"]
 
 EXIT_OK = 0
+EXIT_DIFFERENT = 1  # emulator verify: the live endpoint and the emulator differ
 EXIT_USAGE = 2  # a bad argument (a filter the service refuses too), a missing endpoint or key, a missing extra
 EXIT_AUTH = 3  # 401 or 403: the key or token was refused
 EXIT_THROTTLED = 4  # 429 after the retries
@@ -58,6 +60,7 @@ EXAMPLES = {
     "list": "example: speech-models models list --filter \"status eq 'Succeeded'\" -o table",
     "expiring": "example: speech-models models expiring --within 90 --output table",
     "emulator": "example: speech-models emulator --port 8765 --count 1000",
+    "verify": "example: speech-models emulator verify --endpoint https://westus.api.cognitive.microsoft.com",
 }
 
 
@@ -322,20 +325,57 @@ class _HelpFormatter(argparse.HelpFormatter):
         )
 
 
-def _parser() -> argparse.ArgumentParser:
-    formatter = _HelpFormatter
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--endpoint", help=f"the service endpoint (default: ${ENDPOINT_ENV})")
-    common.add_argument("--key", help=f"the subscription key (default: ${KEY_ENV}); never printed")
-    common.add_argument("--auth", choices=("key", "entra"), default="key", help="entra: DefaultAzureCredential")
-    common.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    common.add_argument(
+def _connection() -> argparse.ArgumentParser:
+    """The options of every command that calls the service: where, with which credentials, how fast."""
+    connection = argparse.ArgumentParser(add_help=False)
+    connection.add_argument("--endpoint", help=f"the service endpoint (default: ${ENDPOINT_ENV})")
+    connection.add_argument("--key", help=f"the subscription key (default: ${KEY_ENV}); never printed")
+    connection.add_argument("--auth", choices=("key", "entra"), default="key", help="entra: DefaultAzureCredential")
+    connection.add_argument(
         "--rate-limit",
         type=_rate_limit,
         metavar="REQUESTS/SECONDS",
         help="send at most REQUESTS in any SECONDS: the resource's quota (100/10) or this program's share of it",
     )
-    common.add_argument("--debug", action="store_true", help="the SDK's debug log on stderr (secrets redacted)")
+    connection.add_argument("--debug", action="store_true", help="the SDK's debug log on stderr (secrets redacted)")
+    return connection
+
+
+def _verify_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speech-models emulator verify",
+        parents=[_connection()],
+        description=(
+            "Send the same read-only requests to a live endpoint and to the emulator and print each difference in "
+            "what contract tests rely on: page shape, @nextLink form, top/skip/filter answers, error bodies and codes "
+            "for a bad filter, a wrong key and an unknown api-version, the request-id and Retry-After headers, and "
+            "the models' fields and types. Exit 0 when there is none, 1 otherwise."
+        ),
+        epilog=EXAMPLES["verify"],
+        formatter_class=_HelpFormatter,
+    )
+    parser.set_defaults(run=_verify)
+    return parser
+
+
+def _verify(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """``speech-models emulator verify``: 0 when the live endpoint and the emulator agree, 1 otherwise."""
+    try:
+        emulator, emulator_models = emulator_side()
+    except ImportError:
+        raise ConfigurationError(f"verify needs the [emulator] extra: {_INSTALL.format('emulator')}") from None
+    wrong_key = argparse.Namespace(**{**vars(args), "key": WRONG_KEY, "auth": "key"})
+    with contextlib.closing(emulator), _opened(args) as client, _opened(wrong_key) as wrong:
+        next(iter(client.list_models(top=1).by_page()), None)  # a refused key or a dead endpoint ends here, typed
+        result = verify(Side("live", client, wrong), emulator, emulator_models)
+    report(result, client.endpoint, out)
+    return EXIT_DIFFERENT if result.differences else EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    formatter = _HelpFormatter
+    common = argparse.ArgumentParser(add_help=False, parents=[_connection()])
+    common.add_argument("--quiet", action="store_true", help="no progress on stderr")
     common.add_argument(
         "--output",
         "-o",
@@ -401,8 +441,11 @@ def _parser() -> argparse.ArgumentParser:
     expiring.set_defaults(run=_expiring)
     emulator = commands.add_parser(
         "emulator",
-        help="serve the emulator on a loopback port (needs the [emulator] extra)",
-        description="Serve the service's emulator on 127.0.0.1 until Ctrl-C.",
+        help="serve the emulator on a loopback port, or verify it against a live endpoint (the [emulator] extra)",
+        description=(
+            "Serve the service's emulator on 127.0.0.1 until Ctrl-C (speech-models emulator --help for its "
+            "options), or compare it with a live endpoint: speech-models emulator verify --help."
+        ),
         epilog=EXAMPLES["emulator"],
         formatter_class=formatter,
     )
@@ -473,9 +516,11 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     """Run the command line; returns the exit code."""
     err = err or sys.stderr
     arguments = sys.argv[1:] if argv is None else list(argv)
-    if arguments[:1] == ["emulator"]:
+    if arguments[:1] == ["emulator"] and arguments[1:2] != ["verify"]:
         return _emulator(arguments[1:], err)
-    args = _parser().parse_args(arguments)
+    args = (
+        _verify_parser().parse_args(arguments[2:]) if arguments[:1] == ["emulator"] else _parser().parse_args(arguments)
+    )
     out = out or sys.stdout
     if out is None:  # started with stdout closed (>&-)
         err.write("speech-models: error: stdout is closed; nothing can be written\n")
