@@ -13,6 +13,7 @@ plainly and exits 0 (the image is then not tested); once an image is built, ever
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,6 +181,72 @@ def use(url: str) -> None:
     print(f"listed {COUNT} models in 3 pages through the container, with the SDK and with the command line")
 
 
+@contextlib.contextmanager
+def docker_api(tool: str) -> Iterator[str]:
+    """A Docker-compatible API for testcontainers: podman's own service on a socket of its own for the check's
+    duration, or docker's (``DOCKER_HOST`` or its default socket)."""
+    if Path(tool).name != "podman":
+        yield os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        return
+    with tempfile.TemporaryDirectory(prefix="speech-models-podman-") as folder:
+        address = f"unix://{folder}/podman.sock"
+        service = subprocess.Popen(
+            [tool, "system", "service", "--time=0", address], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not Path(folder, "podman.sock").exists():
+                if service.poll() is not None or time.monotonic() > deadline:
+                    said = service.stderr.read().decode(errors="replace")[-500:] if service.stderr else ""
+                    raise RuntimeError(f"podman system service did not open its socket: {said.strip()}")
+                time.sleep(0.05)
+            yield address
+        finally:
+            service.terminate()
+            service.wait(timeout=30)
+
+
+def guide_snippet() -> str:
+    """The contract-testing guide's testcontainers snippet, which this check runs as it stands."""
+    guide = (ROOT / "docs" / "contract-testing.md").read_text(encoding="utf-8")
+    found = [
+        block
+        for block in re.findall(r"^```python\n(.*?)^```$", guide, re.MULTILINE | re.DOTALL)
+        if "speech_models_emulator.testcontainers" in block
+    ]
+    if len(found) != 1:
+        raise RuntimeError(f"docs/contract-testing.md has {len(found)} testcontainers snippets, not 1")
+    return str(found[0])
+
+
+def testcontainers_check(tool: str, image: str) -> None:
+    """``speech_models_emulator.testcontainers`` as a test suite uses it: started through the engine's Docker API,
+    waited for, listed through with the SDK and the command line (links through its published port), published on
+    loopback only, and removed at the ``with`` block's end."""
+    with docker_api(tool) as address:
+        os.environ["DOCKER_HOST"] = address
+        # The engine runs on this machine: reach the container through its published port on localhost, even when
+        # this process runs in a container itself. No reaper: its image is not here, and the with block removes ours.
+        os.environ["TESTCONTAINERS_CONNECTION_MODE"] = "docker_host"
+        os.environ["TESTCONTAINERS_RYUK_DISABLED"] = "true"
+        from speech_models_emulator.testcontainers import SpeechModelsEmulatorContainer
+
+        exec(compile(guide_snippet(), "docs/contract-testing.md (testcontainers)", "exec"), {"__name__": "guide"})  # noqa: S102
+        print("testcontainers: the guide's snippet listed 120 models in pages of 50, 50 and 20")
+        started = time.monotonic()
+        with SpeechModelsEmulatorContainer(image, key=KEY, count=COUNT) as emulator:
+            ready = time.monotonic() - started
+            container = emulator.get_wrapped_container()
+            use(emulator.endpoint)
+            container.reload()
+            bindings = container.attrs["HostConfig"]["PortBindings"]["8765/tcp"]
+            if [binding["HostIp"] for binding in bindings] != ["127.0.0.1"]:
+                raise RuntimeError(f"the testcontainers module published the emulator on {bindings}, not loopback only")
+        if run(tool, "container", "inspect", container.id, check=False).returncode == 0:
+            raise RuntimeError("the testcontainers module left its container behind")
+    print(f"testcontainers: {emulator.endpoint} answered health {ready:.2f} s after start(), on loopback only, removed")
+
+
 def test(tool: str, image: str) -> None:
     name = f"speech-models-image-test-{os.getpid()}"
     port = free_port()
@@ -204,6 +272,7 @@ def test(tool: str, image: str) -> None:
         run(tool, "rm", "--force", name, check=False)
     size = int(run(tool, "image", "inspect", "--format", "{{.Size}}", image).stdout.strip())
     print(f"image {image}: {size / 1e6:.0f} MB")
+    testcontainers_check(tool, image)
 
 
 def main(argv: list[str] | None = None) -> int:
