@@ -17,8 +17,14 @@ import socket
 from collections.abc import Sequence
 from typing import Any, Self, cast
 
-from testcontainers.core.container import DockerContainer
-from testcontainers.core.wait_strategies import HttpWaitStrategy
+try:
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.wait_strategies import HttpWaitStrategy
+except ImportError as missing:
+    raise ImportError(
+        "speech_models_emulator.testcontainers needs the [testcontainers] extra: "
+        "pip install 'speech-models[testcontainers]'"
+    ) from missing
 
 from .app import DEFAULT_KEY
 
