@@ -23,11 +23,11 @@ def blocks(language: str) -> list[str]:
 
 
 def test_the_guide_has_its_snippets() -> None:
-    assert len(blocks("python")) == 6
+    assert len(blocks("python")) == 7
     assert len(blocks("sh")) == 2
 
 
-@pytest.mark.parametrize("index", range(6))
+@pytest.mark.parametrize("index", range(7))
 def test_each_python_snippet_runs(index: int, tmp_path: Path) -> None:
     code = blocks("python")[index]
     if "pytest_plugins" in code:  # a test module: its tests must pass

@@ -15,7 +15,10 @@ import sys
 import threading
 from pathlib import Path
 
+from starlette.applications import Starlette
+
 from .app import DEFAULT_KEY, create_app, load_spec
+from .cassette import create_recorder_app, create_replay_app
 from .data import load_models
 from .faults import MAX_LATENCY
 from .quota import parse_quota
@@ -112,6 +115,18 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         "--entra", action="store_true", help="accept unexpired JWTs for the Cognitive Services audience (unsigned)"
     )
     parser.add_argument(
+        "--record-from",
+        metavar="URL",
+        help="record: proxy every request to this live endpoint and store each exchange in --cassette, secrets removed",
+    )
+    parser.add_argument("--cassette", type=Path, metavar="FILE", help="the file --record-from writes (replaced)")
+    parser.add_argument(
+        "--replay",
+        type=Path,
+        metavar="FILE",
+        help="answer from this cassette instead of the data set (a request it does not hold: 404)",
+    )
+    parser.add_argument(
         "--http",
         choices=["auto", "h11", "httptools"],
         default="auto",
@@ -131,12 +146,30 @@ def _checked(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argpa
         parser.error(f"--host: {args.host[:60]!r} is not an IP address (127.0.0.1, ::1, or with --expose 0.0.0.0)")
     if args.host != "localhost" and not ipaddress.ip_address(args.host).is_loopback and not args.expose:
         parser.error(f"--host {args.host}: not a loopback address; add --expose to serve it to other hosts")
+    if args.record_from and not args.cassette:
+        parser.error("--record-from needs --cassette FILE: where to store the exchanges")
+    if args.cassette and not args.record_from:
+        parser.error("--cassette is where --record-from stores exchanges; to serve a cassette, use --replay FILE")
+    if args.replay and args.record_from:
+        parser.error("--replay and --record-from exclude each other: replay a cassette, or record one")
     return args
+
+
+def _cassette_app(args: argparse.Namespace) -> Starlette:
+    if args.record_from:
+        return create_recorder_app(args.record_from, args.cassette, advertise=args.advertise)
+    return create_replay_app(args.replay, advertise=args.advertise)
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m speech_models_emulator") -> int:
     parser = _parser(prog)
     args = _checked(parser, parser.parse_args(argv))
+    if args.record_from or args.replay:
+        try:
+            app = _cassette_app(args)
+        except ValueError as exc:
+            parser.error(str(exc))
+        return _serve(app, args, *_cassette_line(args, app))
     try:
         models = load_models(args.data) if args.data else None
         if models is not None:
@@ -158,20 +191,31 @@ def main(argv: list[str] | None = None, prog: str = "python -m speech_models_emu
         )
     except ValueError as exc:
         parser.error(str(exc))
+    auth = "bearer tokens only" if key is None else f"keys {', '.join(map(repr, key))}"
+    chaos = f"; chaos {args.chaos:g} (seed {args.seed})" if args.chaos else ""
+    if args.quota:
+        chaos += f"; quota {args.quota[0]} requests / {args.quota[1]:g} s"
+    if args.latency:
+        chaos += f"; latency {args.latency:g} s"
+    return _serve(app, args, f"serving {len(app.state.emulator.models)} models", f"{auth}{chaos}")
+
+
+def _cassette_line(args: argparse.Namespace, app: Starlette) -> tuple[str, str]:
+    if args.record_from:
+        return f"recording {args.record_from} into {args.cassette}", "keys and tokens are not stored"
+    return f"replaying {args.replay} ({len(app.state.cassette.exchanges)} exchanges)", "keys are not checked"
+
+
+def _serve(app: Starlette, args: argparse.Namespace, what: str, detail: str) -> int:
+    """Serve `app` until SIGTERM or Ctrl-C: its URL on stdout first, then one line on stderr that says what it does."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with run_emulator(app, host=args.host, port=args.port, http=args.http) as emulator:
         print(emulator.url, flush=True)
-        auth = "bearer tokens only" if key is None else f"keys {', '.join(map(repr, key))}"
-        chaos = f"; chaos {args.chaos:g} (seed {args.seed})" if args.chaos else ""
-        if args.quota:
-            chaos += f"; quota {args.quota[0]} requests / {args.quota[1]:g} s"
-        if args.latency:
-            chaos += f"; latency {args.latency:g} s"
-        served = f"serving {len(emulator.state.models)} models on {emulator.http}"
+        where = f" on {emulator.http}"
         if args.host != "localhost" and not ipaddress.ip_address(args.host).is_loopback:
-            served += f" (listening on {args.host}: every host that reaches this one can use it)"
-        print(f"{served}; {auth}{chaos}; Ctrl-C stops", file=sys.stderr, flush=True)
+            where += f" (listening on {args.host}: every host that reaches this one can use it)"
+        print(f"{what}{where}; {detail}; Ctrl-C stops", file=sys.stderr, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0

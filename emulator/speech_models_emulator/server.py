@@ -244,7 +244,8 @@ def run_emulator(
                 raise RuntimeError(f"the emulator did not start on {host}:{bound_port}")
             thread.join(0.01)
         netloc = reachable_host(host)
-        key = app.state.emulator.key
+        emulator = getattr(app.state, "emulator", None)  # a record or replay app has no emulator state, no key
+        key = None if emulator is None else emulator.key
         yield RunningEmulator(f"http://{netloc}:{bound_port}", "" if key is None else key.decode(), app, name)
     finally:
         server.should_exit = True
