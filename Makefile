@@ -10,7 +10,7 @@ export CONTAINERS_CONF ?= $(if $(shell command -v runc),$(CURDIR)/image/containe
 DIST ?= dist
 
 .DEFAULT_GOAL := help
-.PHONY: help venv generate test unit lint format typecheck demo emulator build publish bench mutate api-diff release image image-test lock clean
+.PHONY: help venv generate test unit lint format typecheck docs docs-check demo emulator build publish bench mutate api-diff release image image-test lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -20,16 +20,23 @@ venv: $(STAMP)  ## create .venv with the pinned tools and the package (editable,
 $(STAMP): pyproject.toml requirements/dev.txt requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -r requirements/dev.txt -e '.[emulator]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -r requirements/dev.txt --group docs -e '.[emulator]'
 	$(PY) scripts/wheelhouse.py $(VENV)/wheelhouse
 	@touch $@
 
 generate: $(STAMP)  ## validate the spec and regenerate generated/ (the only writer of generated/)
 	$(PY) scripts/generate.py
 
-test: lint typecheck  ## lint, type-check, the whole test suite, and the image test where podman or docker runs
+test: lint typecheck docs  ## lint, type-check, the docs site, the whole test suite, the site in Chromium and the image test where they run
 	$(PY) -m pytest
+	$(PY) scripts/docs_check.py
 	$(PY) scripts/image.py test
+
+docs: $(STAMP)  ## the documentation site into build/site (mkdocs-material, API reference by mkdocstrings), --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+docs-check: docs  ## the built site in headless Chromium: the API page renders list_models, search finds RetryPolicy
+	$(PY) scripts/docs_check.py
 
 unit: $(STAMP)  ## run the test suite without lint and type checks
 	$(PY) -m pytest
