@@ -72,7 +72,20 @@ def api_breaks(old: Any, new: Any) -> list[str]:
     breaks = [_ANSI.sub("", breakage.explain()) for breakage in griffe.find_breaking_changes(old, new)]
     for path, before, after in _returns(old, new):
         breaks.append(f"{path}(): return type changed from {before} to {after}")
+    breaks += [f"{path}: public name that no longer exists ({target})" for path, target in _dangling(new)]
     return breaks
+
+
+def _dangling(package: Any) -> Iterator[tuple[str, str]]:
+    """The public names `package` imports from its own modules that are not there any more (griffe skips them, and
+    the import itself would fail): (path, the missing target)."""
+    for name, member in package.members.items():
+        if name.startswith("_") or not member.is_alias or not member.target_path.startswith(f"{package.path}."):
+            continue
+        try:
+            package[member.target_path.removeprefix(f"{package.path}.")]
+        except KeyError:
+            yield member.path, member.target_path
 
 
 def _returns(old: Any, new: Any) -> Iterator[tuple[str, str, str]]:

@@ -158,3 +158,23 @@ def test_without_tags_the_release_is_the_commit_that_dated_the_newest_changelog_
     newer = commit("## [Unreleased]\n\n## [0.2.0] - 2026-12-10\n\n- more\n\n## [0.1.0] - 2026-12-03\n")
     commit("## [Unreleased]\n\n- yet more\n\n## [0.2.0] - 2026-12-10\n\n- more\n\n## [0.1.0] - 2026-12-03\n")
     assert api_diff.dated_release(tmp_path) == newer
+
+
+def test_a_public_name_imported_from_a_module_that_lost_it_is_a_break(tmp_path: Path) -> None:
+    """griffe compares such a name as an alias it cannot resolve and says nothing: the rename of a class in a private
+    module, with the package's import left behind, would pass."""
+
+    def lib(where: str, client: str) -> Any:
+        folder = tmp_path / where / "lib"
+        folder.mkdir(parents=True)
+        (folder / "__init__.py").write_text(
+            "from ._client import Client\nfrom ._errors import Error\n__all__ = ['Client', 'Error']\n"
+        )
+        (folder / "_client.py").write_text(f"class {client}:\n    pass\n")
+        (folder / "_errors.py").write_text("from other_package.errors import Error\n")  # resolvable only elsewhere
+        return griffe.load("lib", search_paths=[tmp_path / where])
+
+    assert api_diff.api_breaks(lib("old", "Client"), lib("same", "Client")) == []
+    assert api_diff.api_breaks(lib("old2", "Client"), lib("new", "RenamedClient")) == [
+        "lib.Client: public name that no longer exists (lib._client.Client)"
+    ]
