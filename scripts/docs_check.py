@@ -27,7 +27,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "build" / "site"
 SHOTS = ROOT / "build" / "docs-check"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--window-size=1280,900"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",  # containers often have a small /dev/shm
+    "--disable-background-networking",
+    "--window-size=1280,900",
+]
 
 
 class DevTools:
