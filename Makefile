@@ -17,9 +17,12 @@ help:  ## list the targets
 
 venv: $(STAMP)  ## create .venv with the pinned tools and the package (editable, with the emulator extra)
 
+# pip is pinned first: --group (the docs dependency group of pyproject.toml) needs pip 25.1 or newer, and a new venv
+# may bring an older one.
 $(STAMP): pyproject.toml requirements/dev.txt requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check 'pip==26.3'
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -r requirements/dev.txt --group docs -e '.[emulator]'
 	$(PY) scripts/wheelhouse.py $(VENV)/wheelhouse
 	@touch $@
