@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import io
 import json
+import sys
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -234,3 +235,14 @@ def test_shapes_compare_paths_and_types_with_free_form_maps_as_one() -> None:
         "models: a.c: live null; emulator never sends it",
         "models: list[].self type: live number; emulator string",
     ]
+
+
+def test_verify_without_the_emulator_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "speech_models_emulator.inprocess", None)  # as if the extra were absent
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["emulator", "verify", "--endpoint", "http://127.0.0.1:9", "--key", "k"], out=out, err=err)
+    assert code == 2
+    assert err.getvalue() == (
+        "speech-models: error: verify needs the [emulator] extra: pip install 'speech-models[emulator]'\n"
+    )
+    assert out.getvalue() == ""
