@@ -247,6 +247,37 @@ def testcontainers_check(tool: str, image: str) -> None:
     print(f"testcontainers: {emulator.endpoint} answered health {ready:.2f} s after start(), on loopback only, removed")
 
 
+def replay_check(tool: str, image: str) -> None:
+    """The image replays a mounted cassette (the guide's "Record and replay"): recorded here from an emulator on
+    loopback through the recording proxy, then served by the container and listed through with the SDK."""
+    import speech_models as sm
+    from speech_models_emulator import run_emulator
+    from speech_models_emulator.cassette import create_recorder_app
+
+    with tempfile.TemporaryDirectory(prefix="speech-models-cassette-") as folder:
+        cassette = Path(folder) / "models.cassette.json"
+        with run_emulator(count=COUNT, key=KEY) as live:
+            recording = create_recorder_app(live.url, cassette)
+            with run_emulator(recording) as proxy, sm.SpeechToTextModels(proxy.url, KEY) as client:
+                recorded = [model.display_name for model in client.list_models(top=50)]
+        cassette.chmod(0o644)
+        Path(folder).chmod(0o755)  # the image's user reads it
+        name, port = f"speech-models-replay-test-{os.getpid()}", free_port()
+        url = f"http://127.0.0.1:{port}"
+        try:
+            published, mounted = f"127.0.0.1:{port}:8765", f"{folder}:/cassettes:ro"
+            options = ["--replay", "/cassettes/models.cassette.json", "--advertise", url]
+            run(tool, "run", "--detach", "--name", name, "--publish", published, "--volume", mounted, image, *options)
+            wait_healthy(tool, name)
+            with sm.SpeechToTextModels(url, "any-key") as client:
+                replayed = [model.display_name for model in client.list_models(top=50)]
+        finally:
+            run(tool, "rm", "--force", name, check=False)
+    if replayed != recorded:
+        raise RuntimeError(f"the image replayed {len(replayed)} models of the {len(recorded)} recorded")
+    print(f"replayed a mounted cassette: the {len(recorded)} models recorded, in order, through the container")
+
+
 def test(tool: str, image: str) -> None:
     name = f"speech-models-image-test-{os.getpid()}"
     port = free_port()
@@ -272,6 +303,7 @@ def test(tool: str, image: str) -> None:
         run(tool, "rm", "--force", name, check=False)
     size = int(run(tool, "image", "inspect", "--format", "{{.Size}}", image).stdout.strip())
     print(f"image {image}: {size / 1e6:.0f} MB")
+    replay_check(tool, image)
     testcontainers_check(tool, image)
 
 
