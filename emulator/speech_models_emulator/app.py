@@ -259,10 +259,13 @@ def advertised_base(url: str) -> str:
 
 
 def _own_base(request: Request) -> str:
-    """The emulator's own address: the advertised one when it was given (behind a mapped port, a proxy), else the
-    socket it answers on; never the request's Host header, which a client (or an attacker) chooses, so links cannot
-    point elsewhere."""
-    advertised: str | None = request.app.state.emulator.advertise
+    return own_base(request, request.app.state.emulator.advertise)
+
+
+def own_base(request: Request, advertised: str | None) -> str:
+    """The server's own address: `advertised` when it was given (``advertised_base``: behind a mapped port, a
+    proxy), else the socket it answers on; never the request's Host header, which a client (or an attacker)
+    chooses, so links cannot point elsewhere."""
     if advertised is not None:
         return advertised
     server = request.scope.get("server")

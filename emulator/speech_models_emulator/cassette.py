@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .app import KEY_HEADER, error_response
+from .app import KEY_HEADER, advertised_base, error_response, own_base
 from .data import ENDPOINT_PLACEHOLDER
 
 __all__ = ["FORMAT", "Cassette", "create_recorder_app", "create_replay_app"]
@@ -70,6 +70,9 @@ class Cassette:
         self.exchanges: list[dict[str, Any]] = exchanges or []
         self._lock = threading.Lock()
         self._played: dict[str, int] = {}
+        self._responses: dict[str, list[dict[str, Any]]] = {}  # by request, in the order recorded
+        for exchange in self.exchanges:
+            self._responses.setdefault(_request_key(**exchange["request"]), []).append(exchange["response"])
 
     @classmethod
     def load(cls, path: Path) -> Cassette:
@@ -91,6 +94,7 @@ class Cassette:
         """Append an exchange and rewrite the file whole (a stopped recording leaves a valid cassette)."""
         with self._lock:
             self.exchanges.append(exchange)
+            self._responses.setdefault(_request_key(**exchange["request"]), []).append(exchange["response"])
             document = {"format": FORMAT, "recorded_from": self.recorded_from, "exchanges": self.exchanges}
             folder = self.path.parent
             handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=folder)
@@ -102,7 +106,7 @@ class Cassette:
     def answer(self, method: str, path: str, query: list[tuple[str, str]]) -> dict[str, Any] | None:
         """The next recorded response to this request, or None when the cassette has none."""
         key = _request_key(method, path, query)
-        matching = [item["response"] for item in self.exchanges if _request_key(**item["request"]) == key]
+        matching = self._responses.get(key)
         if not matching:
             return None
         with self._lock:
@@ -131,13 +135,6 @@ def _is_exchange(item: Any) -> bool:
         and isinstance(response.get("headers"), dict)
         and isinstance(response.get("body"), str)
     )
-
-
-def _own_base(request: Request, advertise: str | None) -> str:
-    if advertise:
-        return advertise.rstrip("/")
-    host, port = request.scope.get("server") or ("127.0.0.1", None)
-    return f"http://{host}" if port in (None, 80) else f"http://{host}:{port}"
 
 
 def _secrets(request: Request) -> list[str]:
@@ -181,6 +178,7 @@ def create_recorder_app(upstream: str, cassette: Path, *, advertise: str | None 
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"--record-from needs an http(s) URL, not {upstream[:80]!r}")
     upstream_base = f"{parts.scheme}://{parts.netloc}"
+    advertised = None if advertise is None else advertised_base(advertise)
     recording = Cassette(cassette, upstream_base)
     recording.path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -212,7 +210,7 @@ def create_recorder_app(upstream: str, cassette: Path, *, advertise: str | None 
                 "response": {"status": live.status_code, "headers": kept, "body": body},
             }
         )
-        own = body.replace(ENDPOINT_PLACEHOLDER, _own_base(request, advertise))
+        own = body.replace(ENDPOINT_PLACEHOLDER, own_base(request, advertised))
         return Response(own, status_code=live.status_code, headers=kept)
 
     return _app("record", recording, proxy)
@@ -221,6 +219,7 @@ def create_recorder_app(upstream: str, cassette: Path, *, advertise: str | None 
 def create_replay_app(cassette: Path, *, advertise: str | None = None) -> Starlette:
     """A server that answers from `cassette` (see the module's description)."""
     recorded = Cassette.load(cassette)
+    advertised = None if advertise is None else advertised_base(advertise)
 
     async def replay(request: Request) -> Response:
         refused = _only_get(request)
@@ -232,7 +231,7 @@ def create_replay_app(cassette: Path, *, advertise: str | None = None) -> Starle
             asked = _request_key("GET", request.url.path, query)
             message = f"The cassette {cassette.name} has no answer for {asked}; record it with --record-from."
             return error_response(404, "NotFound", message)
-        body = response["body"].replace(ENDPOINT_PLACEHOLDER, _own_base(request, advertise))
+        body = response["body"].replace(ENDPOINT_PLACEHOLDER, own_base(request, advertised))
         return Response(body, status_code=response["status"], headers=response["headers"])
 
     return _app("replay", recorded, replay)
