@@ -1,6 +1,6 @@
-"""``make mutate``: mutation testing (mutmut, pinned in requirements/mutate.txt) of the overlay's retry (policy and
-both transports), read-ahead, paging, page, endpoint, headers and auth modules against the tests that exercise
-them. Not part of ``make test``: it takes long.
+"""``make mutate``: mutation testing (mutmut, pinned in requirements/mutate.txt) of the overlay's
+retry (policy, throttle and both transports), read-ahead, paging, page, endpoint, headers and auth modules against
+the tests that exercise them. Not part of ``make test``: it takes long.
 
 mutmut imports the mutated code from ``mutants/`` or ``mutants/src/`` of the folder it runs in, so the overlay is
 staged as ``.mutate/src/speech_models`` beside a copy of ``tests/``; the staged folder comes first on ``sys.path``,
@@ -34,6 +34,7 @@ MODULES = (
     "_retry",
     "_retry_transport",
     "_async_retry_transport",
+    "_throttle",
     "_ahead",
     "_paging",
     "_page",
@@ -94,9 +95,15 @@ def stage(modules: list[str]) -> None:
     (STAGE / "pytest.ini").write_text("[pytest]\n" + _ini(pytest_config.split("\n[", 1)[0]), encoding="utf-8")
 
 
-def fresh_start(retest_survivors: bool) -> None:
-    """Drop mutmut's map of tests to functions (made anew by the run) and, if asked, the earlier survivors' results."""
+def fresh_start(modules: list[str], retest_survivors: bool) -> None:
+    """Drop mutmut's map of tests to functions (made anew by the run), the plain copies an earlier run with fewer
+    modules left of the ones to mutate now (mutmut mutates only a file newer than its copy), and, if asked, the
+    earlier survivors' results."""
     (STAGE / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+    staged = STAGE / "mutants" / "src" / "speech_models"
+    for module in modules:
+        if not (staged / f"{module}.py.meta").exists():
+            (staged / f"{module}.py").unlink(missing_ok=True)
     if not retest_survivors:
         return
     for meta in (STAGE / "mutants").rglob("*.meta"):
@@ -130,7 +137,7 @@ def main() -> int:
         print(f"make mutate: unknown module(s) {', '.join(unknown)}; choose from {', '.join(MODULES)}", file=sys.stderr)
         return 2
     stage(modules)
-    fresh_start(args.retest_survivors)
+    fresh_start(modules, args.retest_survivors)
     mutmut = Path(sys.executable).parent / "mutmut"
     print(f"make mutate: mutating {', '.join(modules)} (progress in {STAGE / 'run.log'})", flush=True)
     with (STAGE / "run.log").open("w", encoding="utf-8") as log:

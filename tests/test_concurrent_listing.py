@@ -191,7 +191,10 @@ def test_links_that_are_not_skip_top_are_followed_one_at_a_time(caplog: pytest.L
         server.hold, server.hold_for = 2, 0.1  # a second request in flight would be let through at once
         assert _names(client.list_models(top=TOP, concurrency=4)) == EVERY
         assert server.max_in_flight == 1
-    assert "has no skip and top to fetch ahead by; following links one at a time" in caplog.text
+    assert (
+        "concurrency=4 is off: the service's @nextLink has no skip and top to fetch ahead by; following links one "
+        "at a time"
+    ) in caplog.messages
 
 
 def test_a_link_that_is_not_the_predicted_one_ends_the_window(caplog: pytest.LogCaptureFixture) -> None:
@@ -204,9 +207,12 @@ def test_a_link_that_is_not_the_predicted_one_ends_the_window(caplog: pytest.Log
 
     with PageServer(link=jumpy) as server, sm.SpeechToTextModels(server.url, "k") as client:
         sequential = _names(client.list_models(top=TOP))
+        server.requests.clear()
         assert _names(client.list_models(top=TOP, concurrency=4)) == sequential
     assert sequential == EVERY[:150] + EVERY[200:]
     assert "is not the one fetched ahead" in caplog.text
+    skips = [int(parse_qs(urlsplit(path).query).get("skip", ["0"])[0]) for path in server.requests]
+    assert max(skips) == 500  # once the window ended, links are followed one at a time: none past the last page
 
 
 def test_a_failed_page_raises_when_reached_and_resumes_exactly(server: PageServer) -> None:
@@ -316,7 +322,13 @@ def test_honor_retry_after_lists_one_page_at_a_time(server: PageServer, caplog: 
     with sm.SpeechToTextModels(server.url, "k") as client:
         assert _names(client.list_models(top=TOP, concurrency=4, honor_retry_after=True)) == EVERY
     assert server.max_in_flight == 1
-    assert "honor_retry_after paces the pages one at a time" in caplog.text
+    assert "concurrency=4 is off: honor_retry_after paces the pages one at a time" in caplog.messages
+
+
+@pytest.mark.parametrize("value", [1, 64])
+def test_concurrency_from_one_to_sixty_four_is_taken(value: int) -> None:
+    with sm.SpeechToTextModels("https://x.example", "k") as client:
+        client.list_models(concurrency=value)
 
 
 @pytest.mark.parametrize("value", [0, 65, True, 2.0, "2"])

@@ -133,7 +133,36 @@ def test_item_paged_fetches_one_page_at_a_time_by_default_and_with_concurrency_a
     assert None in asked
 
 
-def test_item_paged_honours_retry_after_up_to_sixty_seconds_by_default() -> None:
+def test_item_paged_by_default_fetches_every_page_on_the_callers_thread_or_task() -> None:
+    """Concurrency 1, the default, starts no thread and no task: a resumed listing (a token, so links to fetch
+    ahead by) included."""
+    threads: set[threading.Thread] = set()
+
+    def get_page(token: str | None) -> Page[int]:
+        threads.add(threading.current_thread())
+        return pages(6)(token)
+
+    assert list(ItemPaged(get_page)) == [0, 1, 2, 3, 4, 5]
+    assert list(ItemPaged(get_page, continuation_token="https://x.test/m?top=1&skip=2")) == [2, 3, 4, 5]
+    assert threads == {threading.current_thread()}
+
+    async def main() -> list[int]:
+        tasks: set[object] = set()
+
+        async def aget_page(token: str | None) -> Page[int]:
+            tasks.add(anyio.get_current_task().id)
+            return pages(6)(token)
+
+        items = [item async for item in AsyncItemPaged(aget_page)]
+        items += [item async for item in AsyncItemPaged(aget_page, continuation_token="https://x.test/m?top=1&skip=3")]
+        assert tasks == {anyio.get_current_task().id}
+        return items
+
+    assert anyio.run(main) == [0, 1, 2, 3, 4, 5, 3, 4, 5]
+
+
+def test_item_paged_honours_retry_after_up_to_sixty_seconds_by_default(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="speech_models.paging")
     waits: list[float] = []
 
     def get_page(token: str | None) -> Page[int]:
@@ -142,6 +171,7 @@ def test_item_paged_honours_retry_after_up_to_sixty_seconds_by_default() -> None
 
     assert list(ItemPaged(get_page, honor_retry_after=True, sleep=waits.append)) == [1, 1]
     assert waits == [60.0]
+    assert "pacing: waiting 60.000s before the next page (Retry-After 90s)" in caplog.messages
 
     async def main() -> list[int]:
         async def aget_page(token: str | None) -> Page[int]:
@@ -289,3 +319,44 @@ def test_a_closed_transport_finds_nothing_in_flight_after_its_calls_ended() -> N
     transport._settled = Spy()  # type: ignore[assignment]
     transport.close()
     assert settled_before == [True]
+
+
+@pytest.mark.parametrize("max_wait", [0, 0.5])
+def test_a_max_wait_of_zero_or_under_a_second_is_taken(max_wait: float) -> None:
+    assert sm.RetryPolicy(max_wait=max_wait).max_wait == max_wait
+
+
+def test_a_pool_without_a_pool_timeout_waits_for_a_slot_as_long_as_it_takes() -> None:
+    """``httpx.Timeout(pool=None)`` and no deadline: the transports' own connection slots are waited for without a
+    bound."""
+    timeout, endless = httpx.Timeout(5.0, pool=None), sm.RetryPolicy(deadline=None)
+    transport = sm.RetryTransport(httpx.MockTransport(answering()), policy=endless, max_connections=1)
+    with httpx.Client(transport=transport, timeout=timeout) as raw:
+        assert raw.get(ENDPOINT).status_code == 200
+
+    async def main() -> int:
+        wrapped = sm.AsyncRetryTransport(httpx.MockTransport(answering()), policy=endless, max_connections=1)
+        async with httpx.AsyncClient(transport=wrapped, timeout=timeout) as araw:
+            return (await araw.get(ENDPOINT)).status_code
+
+    assert anyio.run(main) == 200
+
+
+def test_the_retry_transports_keep_what_the_wire_said_of_the_response() -> None:
+    """The response handed back (its body read into memory) keeps the wrapped transport's extensions: the reason
+    phrase and HTTP version the server sent."""
+    said = {"reason_phrase": b"Fine Thanks", "http_version": b"HTTP/1.0"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"values": []}, extensions=said)
+
+    with httpx.Client(transport=sm.RetryTransport(httpx.MockTransport(handler))) as raw:
+        response = raw.get(ENDPOINT)
+    assert (response.reason_phrase, response.http_version) == ("Fine Thanks", "HTTP/1.0")
+
+    async def main() -> httpx.Response:
+        async with httpx.AsyncClient(transport=sm.AsyncRetryTransport(httpx.MockTransport(handler))) as araw:
+            return await araw.get(ENDPOINT)
+
+    response = anyio.run(main)
+    assert (response.reason_phrase, response.http_version) == ("Fine Thanks", "HTTP/1.0")

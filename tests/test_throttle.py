@@ -289,12 +289,14 @@ def test_a_429_to_one_call_makes_the_clients_next_call_wait_async() -> None:
     assert seen == [1000.0, 1007.0]
 
 
-def test_a_pause_past_a_calls_max_wait_is_sent_through_and_answered_by_the_service() -> None:
+@pytest.mark.parametrize("hurry", [{"max_wait": 5}, {"deadline": 7}], ids=["past-max_wait", "ends-at-the-deadline"])
+def test_a_pause_a_call_cannot_wait_out_is_sent_through_and_answered_by_the_service(hurry: dict[str, float]) -> None:
+    """A call whose ``max_wait`` is shorter than the 7 s pause, or whose deadline the pause would spend to the end."""
     clock, seen = FakeClock(), list[float]()
     with sync_client(throttling_once(clock, seen), clock, retry_policy=sm.RetryPolicy(max_retries=0)) as client:
         with pytest.raises(sm.RateLimitError):
             list(client.list_models())
-        hurried = client.with_options(retry_policy=sm.RetryPolicy(max_retries=0, max_wait=5))
+        hurried = client.with_options(retry_policy=sm.RetryPolicy(max_retries=0, **hurry))
         assert list(hurried.list_models()) == []
     assert clock.sleeps == []
     assert seen == [1000.0, 1000.0]
