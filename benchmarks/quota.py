@@ -6,10 +6,12 @@
 - four processes at once, the same key, 10,000 models each (400 requests): the minimum is 30 s.
 
 Each run is checked exact (every model once, in order, by a digest of the ids) and its requests are read off the
-emulator's journal (how many were answered 429). The same runs with the SDK of another commit (``--quota-before``,
-by default main before the client-wide throttle) are measured first and reported beside, and then with the quota
-known: ``rate_limit`` of each process's share. Run as ``python benchmarks/quota.py LIST URL COUNT CONCURRENCY
-RATE_LIMIT`` it is one listing's process.
+emulator's journal (how many were answered 429). The wall is the listings': from the first client's creation to
+the last model of the last listing, on the system-wide monotonic clock each process reads; the wall of the processes
+(interpreter start and imports included, about a third of a second) is printed beside it. The same runs with the
+SDK of another commit (``--quota-before``, by default main before the client-wide throttle) are measured first and
+reported beside, and then with the quota known: ``rate_limit`` of each process's share. Run as
+``python benchmarks/quota.py LIST URL COUNT CONCURRENCY RATE_LIMIT`` it is one listing's process.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ def digest(ids: list[str]) -> str:
 
 
 def listing(url: str, count: int, concurrency: int, rate_limit: str) -> None:
-    """One listing's process: prints its wall seconds, the models it got and the digest of their ids."""
+    """One listing's process: prints when its client was created and when its last model came (monotonic seconds,
+    which on Linux all processes share), the models it got and the digest of their ids."""
     import speech_models as sm
 
     started = time.monotonic()
@@ -48,7 +51,7 @@ def listing(url: str, count: int, concurrency: int, rate_limit: str) -> None:
     with sm.SpeechToTextModels(url, KEY, **options) as client:
         for model in client.list_models(top=PAGE, max_items=count, concurrency=concurrency):
             ids.append(str(model.self_).rsplit("/", 1)[1].split("?", 1)[0])
-    print(f"{time.monotonic() - started:.3f} {len(ids)} {digest(ids)}")
+    print(f"{started:.6f} {time.monotonic():.6f} {len(ids)} {digest(ids)}")
 
 
 def minimum(requests: int) -> float:
@@ -68,8 +71,9 @@ def _admin(url: str, method: str, path: str) -> object:
 
 def run(
     url: str, processes: int, count: int, expected: str, tree: Path | None, rate_limit: str
-) -> tuple[float, int, int, bool]:
-    """`processes` listings of `count` models at once: (wall seconds, requests, 429s, all exact)."""
+) -> tuple[float, float, int, int, bool]:
+    """`processes` listings of `count` models at once: (the listings' wall seconds, the processes' wall seconds,
+    requests, 429s, all exact)."""
     _admin(url, "POST", "/_emulator/reset")  # an empty journal and an empty quota window
     env = dict(os.environ)
     if tree is not None:
@@ -84,8 +88,9 @@ def run(
     journal = _admin(url, "GET", "/_emulator/requests")
     assert isinstance(journal, list)
     throttled = sum(1 for entry in journal if entry["status"] == 429)
-    exact = all(int(got) == count and ids == expected for _, got, ids in outputs)
-    return wall, len(journal), throttled, exact
+    exact = all(int(got) == count and ids == expected for _, _, got, ids in outputs)
+    listed = max(float(end) for _, end, *_ in outputs) - min(float(start) for start, *_ in outputs)
+    return listed, wall, len(journal), throttled, exact
 
 
 def quota_case(url: str, repetitions: int, before: Path | None, before_ref: str) -> None:
@@ -101,7 +106,10 @@ def quota_case(url: str, repetitions: int, before: Path | None, before_ref: str)
         f"\nQuota: the emulator with --quota {QUOTA[0]}/{QUOTA[1]:g} --latency {LATENCY}, pages of {PAGE}, "
         f"concurrency=8; medians of {repetitions}"
     )
-    print(f"{'case':<36} {'sdk':<24} {'wall s':>7} {'spread':>13} {'x min':>6} {'requests':>8} {'429s':>6} exact")
+    print(
+        f"{'case':<36} {'sdk':<24} {'wall s':>7} {'spread':>13} {'x min':>6} {'processes s':>11} {'requests':>8} "
+        f"{'429s':>6} exact"
+    )
     for label, processes, count in cases:
         expected = digest(ids[:count])
         requests = processes * count // PAGE
@@ -110,12 +118,13 @@ def quota_case(url: str, repetitions: int, before: Path | None, before_ref: str)
             runs = [run(url, processes, count, expected, tree, rate_limit) for _ in range(repetitions)]
             walls = [wall for wall, *_ in runs]
             wall = statistics.median(walls)
-            sent = statistics.median(r for _, r, _, _ in runs)
-            throttled = statistics.median(t for _, _, t, _ in runs)
+            whole = statistics.median(w for _, w, *_ in runs)
+            sent = statistics.median(r for _, _, r, _, _ in runs)
+            throttled = statistics.median(t for *_, t, _ in runs)
             exact = "yes" if all(e for *_, e in runs) else "NO"
             print(
                 f"{label:<36} {sdk:<24} {wall:>7.2f} {min(walls):>6.2f}-{max(walls):<6.2f} "
-                f"{wall / minimum(requests):>5.2f}x {sent:>8.0f} {throttled / sent:>6.1%} {exact}"
+                f"{wall / minimum(requests):>5.2f}x {whole:>11.2f} {sent:>8.0f} {throttled / sent:>6.1%} {exact}"
             )
 
 
