@@ -429,16 +429,22 @@ def test_a_malformed_token_is_a_credential_error_naming_the_credential(token: ob
         assert server.requests == []  # nothing was sent
 
 
-def test_a_failure_message_keeps_the_first_line_of_the_credentials_own() -> None:
-    error = CredentialUnavailableError(
-        "DefaultAzureCredential failed to retrieve a token.\nAttempted: EnvironmentCredential"
-    )
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            "DefaultAzureCredential failed to retrieve a token.\nAttempted: EnvironmentCredential",
+            "CredentialUnavailableError: DefaultAzureCredential failed to retrieve a token.",
+        ),
+        ("x" * 400, "CredentialUnavailableError: " + "x" * 300),
+        (" \n", "CredentialUnavailableError"),
+    ],
+    ids=["first-line", "cut-at-300", "no-text"],
+)
+def test_a_failure_message_keeps_the_first_line_of_the_credentials_own(text: str, says: str) -> None:
     with ScriptedServer([answer()]) as server, pytest.raises(sm.CredentialError) as info:
-        listing("sync", client("sync", server.url, Flaky(None, error)))
-    assert str(info.value) == (
-        "the credential Flaky could not provide a token: CredentialUnavailableError: "
-        "DefaultAzureCredential failed to retrieve a token."
-    )
+        listing("sync", client("sync", server.url, Flaky(None, CredentialUnavailableError(text))))
+    assert str(info.value) == f"the credential Flaky could not provide a token: {says}"
 
 
 def test_a_credential_that_returns_an_awaitable_to_the_sync_client_is_a_configuration_error() -> None:

@@ -16,6 +16,7 @@ import pytest
 import speech_models as sm
 from azure.core.credentials import AccessToken
 from speech_models._ahead import links_after
+from speech_models._endpoint import Endpoint
 from speech_models._paging import AsyncItemPaged, ItemPaged, Page
 
 from tests.fakes import FakeClock
@@ -246,6 +247,9 @@ def test_reprs_name_the_auth_and_never_the_secret() -> None:
 
     bearer = auth_for(None, MyCredential(), is_async=False, host="x.cognitiveservices.azure.com", now=lambda: 0.0)
     assert repr(bearer) == "BearerTokenAuth(credential=MyCredential, token=[redacted])"
+    assert repr(Endpoint("https://westus.api.cognitive.microsoft.com/")) == (
+        "Endpoint('https://westus.api.cognitive.microsoft.com')"
+    )
 
 
 def test_fetches_ahead_run_on_named_daemon_threads() -> None:

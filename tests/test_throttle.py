@@ -290,7 +290,7 @@ def test_a_429_to_one_call_makes_the_clients_next_call_wait_async() -> None:
 
 
 @pytest.mark.parametrize("hurry", [{"max_wait": 5}, {"deadline": 7}], ids=["past-max_wait", "ends-at-the-deadline"])
-def test_a_pause_a_call_cannot_wait_out_is_sent_through_and_answered_by_the_service(hurry: dict[str, float]) -> None:
+def test_a_pause_a_call_cannot_wait_out_is_sent_through_and_answered_by_the_service(hurry: dict[str, Any]) -> None:
     """A call whose ``max_wait`` is shorter than the 7 s pause, or whose deadline the pause would spend to the end."""
     clock, seen = FakeClock(), list[float]()
     with sync_client(throttling_once(clock, seen), clock, retry_policy=sm.RetryPolicy(max_retries=0)) as client:

@@ -306,18 +306,30 @@ def test_an_async_credential_that_hangs_is_cancelled_at_the_deadline() -> None:
     assert calls == [1, 1]
 
 
-def test_a_claims_challenge_fetches_anew_even_after_another_refresh_landed() -> None:
+@KINDS
+def test_a_claims_challenge_fetches_anew_even_after_another_refresh_landed(kind: str) -> None:
     """A refreshed A's token without claims while B's request was in flight: B's claims challenge still fetches a
     token with its claims, instead of sending A's."""
     credential, clock = Gated(), Clock()
     auth = BearerTokenAuth(credential, clock=clock)
-    request_b = httpx.Request("GET", "https://x/b")
-    flow_b = auth.sync_auth_flow(request_b)
-    assert next(flow_b).headers["Authorization"] == "Bearer t1"
-    clock.now += 3600
-    assert next(auth.sync_auth_flow(httpx.Request("GET", "https://x/a"))).headers["Authorization"] == "Bearer t2"
-    retried = flow_b.send(httpx.Response(401, headers={"WWW-Authenticate": CHALLENGE}, request=request_b))
-    assert retried.headers["Authorization"] == "Bearer claims-t3"
+    request_a, request_b = httpx.Request("GET", "https://x/a"), httpx.Request("GET", "https://x/b")
+    challenge = httpx.Response(401, headers={"WWW-Authenticate": CHALLENGE}, request=request_b)
+
+    async def sent() -> list[str]:
+        """The Authorization of B's request, A's, and B's again after the challenge (B's is one request object)."""
+        if kind == "sync":
+            flow_b: Any = auth.sync_auth_flow(request_b)
+            first = next(flow_b).headers["Authorization"]
+            clock.now += 3600
+            second = next(auth.sync_auth_flow(request_a)).headers["Authorization"]
+            return [first, second, flow_b.send(challenge).headers["Authorization"]]
+        flow_b = auth.async_auth_flow(request_b)
+        first = (await flow_b.__anext__()).headers["Authorization"]
+        clock.now += 3600
+        second = (await auth.async_auth_flow(request_a).__anext__()).headers["Authorization"]
+        return [first, second, (await flow_b.asend(challenge)).headers["Authorization"]]
+
+    assert asyncio.run(sent()) == ["Bearer t1", "Bearer t2", "Bearer claims-t3"]
     assert credential.calls[-1] == {"claims": CLAIMS}
 
 
@@ -382,3 +394,40 @@ def test_a_listings_own_deadline_bounds_its_token_wait() -> None:
                     next(pages)
         finally:
             credential.release.set()
+
+
+class RefreshesOn:
+    """``get_token_info`` with a fixed ``refresh_on``; counts its calls."""
+
+    def __init__(self, refresh_on: float) -> None:
+        self.refresh_on = refresh_on
+        self.calls = 0
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        raise AssertionError("get_token_info is preferred")
+
+    def get_token_info(self, *scopes: str, options: dict[str, Any] | None = None) -> AccessTokenInfo:
+        self.calls += 1
+        return AccessTokenInfo(f"t{self.calls}", int(time.time()) + 3600, refresh_on=self.refresh_on)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("refresh_on", "fetches"), [(0, 1), (0.5, 2), (1, 2)])
+def test_a_refresh_on_of_zero_is_no_refresh_on_and_any_later_time_is_one(refresh_on: float, fetches: int) -> None:
+    """``refresh_on`` 0 is "not set" (the five-minute margin decides); a time long past refreshes at every use."""
+    credential = RefreshesOn(refresh_on)
+    auth = BearerTokenAuth(credential)
+    for _ in range(2):
+        next(auth.sync_auth_flow(httpx.Request("GET", "https://x/")))
+    assert credential.calls == fetches
+
+
+def test_a_token_wait_past_the_deadline_names_the_credential() -> None:
+    credential = Gated()
+    credential.gate.clear()
+    auth = BearerTokenAuth(credential)
+    try:
+        with pytest.raises(sm.CredentialError) as info:
+            auth._sync_token(wait=0.05)
+    finally:
+        credential.gate.set()
+    assert str(info.value) == "the credential Gated gave no token within the call's 0.05s deadline"

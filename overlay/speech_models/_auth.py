@@ -167,13 +167,14 @@ def token_wait(request: httpx.Request, default: float | None) -> float | None:
 
 
 def _describe(error: BaseException) -> str:
-    """The first line of an exception's text, even when its ``str()`` raises."""
+    """The exception's type and the first line of its text (its type alone when it has none, or when its ``str()``
+    raises)."""
     try:
         text = str(error)
     except Exception:
         return type(error).__name__
     first = (text.strip().splitlines() or [""])[0][:300]
-    return f"{type(error).__name__}: {first}"
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
 class BearerTokenAuth(httpx.Auth):
