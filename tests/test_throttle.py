@@ -73,6 +73,51 @@ def test_the_window_halves_once_for_the_requests_in_flight_together_and_grows_wi
     assert throttle.width(8) == 1  # never below one
 
 
+def test_a_later_429_of_the_same_wave_lengthens_the_pause_and_the_next_wall_halves_once() -> None:
+    clock = FakeClock()
+    throttle = Throttle(clock)
+    throttle.width(8)
+    wave = throttle.epoch
+    throttle.throttled(5.0, wave)
+    throttle.throttled(8.0, wave)  # another request of the wave, told to wait longer
+    throttle.throttled(1.0, wave)  # and one told less: the pause is never shortened
+    assert admit(throttle) == (8.0, "pause")
+    assert throttle.width(8) == 4
+    clock.now += 8.0
+    second = throttle.epoch  # sent after the first wall
+    throttle.throttled(None, second)
+    throttle.throttled(None, second)
+    assert throttle.width(8) == 2  # the second wall halves once too
+
+
+def test_sends_exactly_one_share_window_ago_no_longer_count_against_it() -> None:
+    clock = FakeClock()
+    throttle = Throttle(clock)
+    throttle.width(8)
+    for _ in range(3):
+        throttle.admit()
+        throttle.succeeded(throttle.epoch)
+    clock.now += 1.0
+    throttle.throttled(9.0, throttle.epoch)
+    assert throttle.share == (3, 10.0)
+    clock.now += 9.0
+    for _ in range(3):  # the share spent at once after the pause
+        throttle.admit()
+    assert throttle.width(8) == 1
+    clock.now += 10.0  # those three sends are now exactly one share window old
+    assert throttle.width(8) == 3  # the whole share again, within the halved window of 4
+
+
+def test_a_refused_request_that_has_left_the_rate_window_is_no_error() -> None:
+    clock = FakeClock()
+    throttle = Throttle(clock, rate_limit=(2, 1.0))
+    _, _, sent_at = throttle.admit()
+    clock.now += 5.0
+    throttle.admit()  # the first send has left the window, and the record
+    throttle.throttled(None, throttle.epoch, sent_at)  # its late 429
+    assert admit(throttle) == (0.0, "")
+
+
 def test_a_429_measures_the_share_and_a_spent_share_narrows_the_waves_to_one() -> None:
     clock = FakeClock()
     throttle = Throttle(clock)

@@ -431,3 +431,26 @@ def test_a_token_wait_past_the_deadline_names_the_credential() -> None:
     finally:
         credential.gate.set()
     assert str(info.value) == "the credential Gated gave no token within the call's 0.05s deadline"
+
+
+def test_a_second_claims_challenge_with_the_same_claims_fetches_again() -> None:
+    """The token fetched with the claims was refused too: the next challenge asks the credential again instead of
+    taking the earlier fetch's token."""
+    credential = Gated()
+    auth = BearerTokenAuth(credential)
+    for _ in range(2):
+        request = httpx.Request("GET", "https://x/")
+        flow = auth.sync_auth_flow(request)
+        next(flow)
+        flow.send(httpx.Response(401, headers={"WWW-Authenticate": CHALLENGE}, request=request))
+    assert [call["claims"] for call in credential.calls] == [None, CLAIMS, CLAIMS]
+
+
+def test_a_token_that_landed_before_the_lock_was_taken_is_used_without_a_fetch() -> None:
+    """The lock-free look found no token; another caller's fetch landed before this caller took the lock."""
+    credential = Gated()
+    auth = BearerTokenAuth(credential)
+    next(auth.sync_auth_flow(httpx.Request("GET", "https://x/")))
+    token, _, new = auth._join(None, None, is_async=False)
+    assert (token is not None and token.value, new) == ("t1", False)
+    assert len(credential.calls) == 1
