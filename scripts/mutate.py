@@ -65,6 +65,9 @@ TESTS = (
     "tests/test_mutant_gaps.py",
     "tests/test_telemetry.py",
 )
+# A mutant that hangs a test (a wait that never ends) fails it here instead of at the suite's 120 s: the slowest
+# staged test takes about 5 s, and mutmut's own limit is of CPU time, which a hung test does not spend.
+MUTANT_TIMEOUT = 30
 DESELECT = (
     "not storm_of_cancelled and not command_line and not environment_is_one_line and not without_its_extra"
     " and not declared and not interpreter_exit"
@@ -114,12 +117,12 @@ def fresh_start(modules: list[str], retest_survivors: bool) -> None:
 
 
 def _ini(toml: str) -> str:
-    """The project's pytest settings (TOML) as pytest.ini lines: addopts, timeout and the warning filters."""
-    lines = []
-    for key in ("addopts", "timeout"):
-        match = re.search(rf"^{key} = (.+)$", toml, re.M)
-        if match:
-            lines.append(f"{key} = {match.group(1).strip(chr(34))}")
+    """The project's pytest settings (TOML) as pytest.ini lines: addopts and the warning filters, and a timeout of
+    ``MUTANT_TIMEOUT`` seconds a test."""
+    lines = [f"timeout = {MUTANT_TIMEOUT}"]
+    match = re.search(r"^addopts = (.+)$", toml, re.M)
+    if match:
+        lines.append(f"addopts = {match.group(1).strip(chr(34))}")
     filters = re.findall(r'^\s+"([^"]+)",$', toml, re.M)
     lines.append("filterwarnings =\n" + "\n".join(f"    {item}" for item in filters))
     return "\n".join(lines) + "\n"

@@ -20,6 +20,8 @@ from speech_models import ConfigurationError, RetryPolicy
 from speech_models._ahead import links_after
 from speech_models_emulator import run_emulator
 
+from tests.fakes import FakeClock
+
 COUNT = 537
 TOP = 50
 
@@ -248,10 +250,11 @@ def test_each_pages_continuation_token_resumes_exactly(server: PageServer) -> No
 
 
 def test_a_throttled_service_slows_the_listing_instead_of_failing_it(server: PageServer) -> None:
-    """Every page's first try is a 429: each is retried under the policy, on its own thread."""
+    """Every page's first try is a 429: each is retried under the policy, on its own thread (time passes only
+    when the client sleeps)."""
     tried: set[int] = set()
     lock = threading.Lock()
-    waits: list[float] = []
+    clock = FakeClock()
 
     def answer(skip: int, number: int) -> tuple[int, dict[str, str], bytes] | None:
         with lock:
@@ -261,9 +264,10 @@ def test_a_throttled_service_slows_the_listing_instead_of_failing_it(server: Pag
         return 429, {"Retry-After": "2"}, b'{"code": "TooManyRequests", "message": "slow down"}'
 
     server.answer = answer
-    with sm.SpeechToTextModels(server.url, "k", sleep=waits.append, retry_policy=RetryPolicy(max_retries=2)) as client:
+    policy = RetryPolicy(max_retries=2)
+    with sm.SpeechToTextModels(server.url, "k", sleep=clock.sleep, clock=clock, retry_policy=policy) as client:
         assert _names(client.list_models(top=TOP, concurrency=4)) == EVERY
-    assert waits.count(2.0) >= 11  # each page waited as the service asked
+    assert clock.sleeps.count(2.0) >= 11  # each page waited as the service asked
 
 
 def test_stopping_after_the_first_page_asks_for_nothing_more(server: PageServer) -> None:

@@ -161,6 +161,16 @@ def test_a_share_is_forgotten_after_six_of_its_windows_without_a_429() -> None:
     assert throttle.share is None
 
 
+@pytest.mark.parametrize(("elapsed", "wait", "measured"), [(110.0, 10.0, True), (100.0, 30.0, False)])
+def test_a_share_is_measured_over_two_minutes_at_most(elapsed: float, wait: float, measured: bool) -> None:
+    clock = FakeClock()
+    throttle = Throttle(clock)
+    throttle.admit()
+    clock.now += elapsed
+    throttle.throttled(wait, throttle.epoch)
+    assert (throttle.share is not None) == measured
+
+
 def test_a_429_long_after_the_first_send_measures_no_share() -> None:
     clock = FakeClock()
     throttle = Throttle(clock)

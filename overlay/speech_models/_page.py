@@ -282,7 +282,7 @@ class AsyncPageSender(_Sender):
                     await response.aclose()
 
 
-def fetch_page(sender: PageSender, request: httpx.Request, tracing: bool = True) -> Page[CustomModel]:
+def fetch_page(sender: PageSender, request: httpx.Request, tracing: bool) -> Page[CustomModel]:
     """Send `request` (retried, body read, by the client's transport) and return its page, in an OpenTelemetry
     span of its own when `tracing` (and opentelemetry-api is installed)."""
     if sender.http.is_closed:
@@ -296,7 +296,7 @@ def fetch_page(sender: PageSender, request: httpx.Request, tracing: bool = True)
         return _checked(response)
 
 
-async def afetch_page(sender: AsyncPageSender, request: httpx.Request, tracing: bool = True) -> Page[CustomModel]:
+async def afetch_page(sender: AsyncPageSender, request: httpx.Request, tracing: bool) -> Page[CustomModel]:
     """The async twin of ``fetch_page``."""
     if sender.http.is_closed:
         raise _closed()
