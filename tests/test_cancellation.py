@@ -12,6 +12,7 @@ import contextlib
 import random
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import speech_models as sm
@@ -179,35 +180,88 @@ def test_a_call_cancelled_while_queued_for_a_slot_never_reaches_the_server() -> 
     assert len(sent) == 1  # the holder's request only
 
 
-@pytest.mark.parametrize("where", ["stalled-body", "retry-wait"])
+@pytest.mark.parametrize(
+    "where",
+    ["stalled-body", "retry-wait", "throttle-pause", "async-on-retry", "async-on-retry-after-error", "slot-wait"],
+)
 def test_a_cancelled_callers_call_ends_through_its_scope(where: str) -> None:
-    """The caller is cancelled while its call reads a body that stalls for 30 s, or waits the 60 s a 503 asked
-    for: the call running apart from it ends within half a second (its cancel scope is cancelled), not when the
-    body or the wait would."""
-    from tests.loopback import ScriptedServer, answer, stall
+    """The caller is cancelled while its call reads a body that stalls for 30 s, waits the 60 s a 503 asked for,
+    waits out the client's 60 s pause after another call's 429, awaits an async ``on_retry`` that takes a minute,
+    or waits for the pool's one slot, which another call's stalled body holds: the call running apart from it ends
+    within half a second (its cancel scope is cancelled), not when the body or the wait would. The caller's own
+    ``trace`` hook sees every event with httpcore's information."""
+    from speech_models._retry import POLICY_EXTENSION
+
+    from tests.loopback import ScriptedServer, answer, close_mid_body, stall
 
     busy = answer(503, b'{"code": "ServiceUnavailable", "message": "busy"}', {"Retry-After": "60"})
-    with ScriptedServer([stall(30) if where == "stalled-body" else busy]) as server:
+    throttled = answer(429, b'{"code": "TooManyRequests", "message": "slow down"}', {"Retry-After": "60"})
+    soon = answer(503, b'{"code": "ServiceUnavailable", "message": "busy"}', {"Retry-After": "1"})
+    cut = close_mid_body()
+    script = {
+        "retry-wait": busy,
+        "throttle-pause": throttled,
+        "async-on-retry": soon,
+        "async-on-retry-after-error": cut,
+    }
+    with ScriptedServer([script.get(where, stall(30))]) as server:
 
-        async def go() -> set[asyncio.Task[Any]]:
+        async def go() -> tuple[set[asyncio.Task[Any]], list[Any]]:
             there = asyncio.Event()
+            infos: list[Any] = []
 
             async def trace(event: str, info: dict[str, Any]) -> None:
-                if event == "http11.receive_response_body.started" and where == "stalled-body":
+                infos.append(info)
+                if event == "http11.receive_response_body.started" and where in ("stalled-body", "slot-wait"):
                     there.set()
 
-            policy = sm.RetryPolicy(max_wait=120, deadline=300, on_retry=lambda event: there.set())
-            transport = sm.AsyncRetryTransport(httpx.AsyncHTTPTransport(), policy=policy, attempt_timeout=120)
-            request = httpx.Request("GET", f"{server.url}/speechtotext/models", extensions={"trace": trace})
+            async def on_retry(event: sm.RetryEvent) -> None:
+                if where.startswith("async-on-retry"):
+                    there.set()
+                    await anyio.sleep(60)
+
+            async def sleep(seconds: float) -> None:
+                there.set()
+                await anyio.sleep(seconds)
+
+            policy = sm.RetryPolicy(max_wait=120, deadline=300, on_retry=on_retry)
+            transport = sm.AsyncRetryTransport(
+                httpx.AsyncHTTPTransport(), policy=policy, attempt_timeout=120, sleep=sleep, max_connections=1
+            )
+            url = f"{server.url}/speechtotext/models"
+            if where == "throttle-pause":  # another call meets the 429 and gives up at once: the client pauses
+                once = httpx.Request(
+                    "GET", url, extensions={POLICY_EXTENSION: sm.RetryPolicy(max_retries=0), "trace": trace}
+                )
+                assert (await transport.handle_async_request(once)).status_code == 429
+            holder = None
+            if where == "slot-wait":  # another call holds the one slot, reading a body that stalls
+                first = httpx.Request("GET", url, extensions={"trace": trace})
+                holder = asyncio.create_task(transport.handle_async_request(first))
+                await asyncio.wait_for(there.wait(), 10)
+            before = set(transport._calls)
+            request = httpx.Request("GET", url, extensions={"trace": trace})
             caller = asyncio.create_task(transport.handle_async_request(request))
-            await asyncio.wait_for(there.wait(), 10)
+            if where == "slot-wait":
+                assert transport._slots is not None
+                while transport._slots.statistics().tasks_waiting == 0:  # noqa: ASYNC110 - no event says it
+                    await asyncio.sleep(0.01)
+            else:
+                await asyncio.wait_for(there.wait(), 10)
             caller.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await caller
-            calls = set(transport._calls)
+            calls = set(transport._calls) - before
             assert calls  # the call runs apart from its caller
             _done, pending = await asyncio.wait(calls, timeout=0.5)
+            if holder is not None:
+                holder.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await holder
             await transport.aclose()
-            return pending
+            return pending, infos
 
-        assert asyncio.run(go()) == set()
+        pending, infos = asyncio.run(go())
+    assert pending == set()
+    assert infos
+    assert all(isinstance(info, dict) for info in infos)
