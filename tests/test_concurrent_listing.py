@@ -270,6 +270,27 @@ def test_a_throttled_service_slows_the_listing_instead_of_failing_it(server: Pag
     assert clock.sleeps.count(2.0) >= 11  # each page waited as the service asked
 
 
+def test_a_page_fetched_ahead_waits_out_a_short_retry_after_in_real_time(
+    server: PageServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the real clock a fetch ahead waits on its wave's stop for as long as the service asked (10 ms), then
+    retries; and a listing whose links are all the predicted ones never logs that one was not."""
+    caplog.set_level(logging.DEBUG, logger="speech_models")
+    tried: set[int] = set()
+
+    def answer(skip: int, number: int) -> tuple[int, dict[str, str], bytes] | None:
+        if skip != 100 or skip in tried:
+            return None
+        tried.add(skip)
+        return 429, {"retry-after-ms": "10"}, b'{"code": "TooManyRequests", "message": "slow down"}'
+
+    server.answer = answer
+    with sm.SpeechToTextModels(server.url, "k") as client:
+        assert _names(client.list_models(top=TOP, concurrency=4)) == EVERY
+    assert any("in 0.010s" in message for message in caplog.messages)
+    assert not any("not the one fetched ahead" in message for message in caplog.messages)
+
+
 def test_stopping_after_the_first_page_asks_for_nothing_more(server: PageServer) -> None:
     """A wave starts only when the next page is wanted: a listing stopped after its first page asked for one."""
     with sm.SpeechToTextModels(server.url, "k") as client:

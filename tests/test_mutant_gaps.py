@@ -5,6 +5,8 @@ messages, reprs, thread names)."""
 
 from __future__ import annotations
 
+import inspect
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -18,6 +20,7 @@ from azure.core.credentials import AccessToken
 from speech_models._ahead import links_after
 from speech_models._endpoint import Endpoint
 from speech_models._paging import AsyncItemPaged, ItemPaged, Page
+from speech_models._retry import DECODE_EXTENSION
 
 from tests.fakes import FakeClock
 
@@ -364,3 +367,56 @@ def test_the_retry_transports_keep_what_the_wire_said_of_the_response() -> None:
 
     response = anyio.run(main)
     assert (response.reason_phrase, response.http_version) == ("Fine Thanks", "HTTP/1.0")
+
+
+def test_an_async_on_retry_is_told_the_body_that_did_not_decode() -> None:
+    events: list[sm.RetryEvent] = []
+    garbage = httpx.Response(200, content=b"<html>proxy</html>")
+
+    async def main() -> int:
+        transport = sm.AsyncRetryTransport(
+            httpx.MockTransport(answering(garbage)), policy=sm.RetryPolicy(on_retry=events.append), sleep=_no_wait
+        )
+        async with httpx.AsyncClient(transport=transport) as raw:
+            request = raw.build_request("GET", ENDPOINT, extensions={DECODE_EXTENSION: json.loads})
+            return (await raw.send(request)).status_code
+
+    assert anyio.run(main) == 200
+    (body,) = events
+    assert body.reason == "200 with a body that does not decode (JSONDecodeError), wait from backoff"
+
+
+async def _no_wait(seconds: float) -> None:
+    pass
+
+
+def test_an_async_transport_keeps_no_call_after_its_calls_ended() -> None:
+    """Each detached call leaves the transport's set when it ends (answered, failed, retried), its outcome taken:
+    nothing for aclose() to wait for, and nothing kept."""
+    answers = answering(httpx.Response(503, headers={"Retry-After": "0"}), httpx.ConnectError("x"))
+    transport = sm.AsyncRetryTransport(httpx.MockTransport(answers), sleep=_no_wait)
+
+    async def main() -> int:
+        async with httpx.AsyncClient(transport=transport) as raw:
+            status = (await raw.get(ENDPOINT)).status_code
+            assert transport._calls == set()
+            return status
+
+    assert anyio.run(main, backend="asyncio") == 200
+
+
+def test_a_detached_step_given_to_an_abandoned_call_closes_its_coroutine() -> None:
+    """A coroutine handed to an abandoned call is closed, not left to warn that it was never awaited; abandoning
+    a call between its steps is safe."""
+    from speech_models._async_retry_transport import _Abandoned, _Detached, _Phase
+
+    async def main() -> None:
+        detached = _Detached(httpx.Request("GET", ENDPOINT))
+        assert await detached.step(_Phase.READING, _no_wait(0)) is None
+        detached.abandon()  # after a step, in a phase that is cancelled through a scope: no scope is left
+        pending = _no_wait(0)
+        with pytest.raises(_Abandoned):
+            await detached.step(_Phase.WAITING, pending)
+        assert inspect.getcoroutinestate(pending) == inspect.CORO_CLOSED
+
+    anyio.run(main)

@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any
 
+import httpx
 import pytest
 import speech_models as sm
 from azure.core.credentials import AccessToken
@@ -143,6 +144,38 @@ def test_a_connection_failure(kind: str, spans: InMemorySpanExporter) -> None:
     (operation,) = finished(spans, SpanKind.INTERNAL)
     assert (operation.attributes or {})["error.type"] == "APIConnectionError"
     assert operation.status.status_code is StatusCode.ERROR
+
+
+@KINDS
+def test_a_try_that_fails_with_an_error_of_the_callers_own_records_it(kind: str, spans: InMemorySpanExporter) -> None:
+    """The caller's httpcore ``trace`` hook raises while the request goes out: the try's span says so."""
+
+    def fail(event: str) -> None:
+        if event == "http11.send_request_headers.started":
+            raise ValueError("the caller's trace hook failed")
+
+    async def atrace(event: str, info: dict[str, Any]) -> None:
+        fail(event)
+
+    with ScriptedServer([answer(body=page_body(1))]) as server:
+        url = f"{server.url}/speechtotext/models"
+        if kind == "sync":
+            with (
+                httpx.Client(transport=sm.RetryTransport()) as raw,
+                pytest.raises(ValueError, match="trace hook failed"),
+            ):
+                raw.get(url, extensions={"trace": lambda event, info: fail(event)})
+        else:
+
+            async def main() -> None:
+                async with httpx.AsyncClient(transport=sm.AsyncRetryTransport()) as raw:
+                    with pytest.raises(ValueError, match="trace hook failed"):
+                        await raw.get(url, extensions={"trace": atrace})
+
+            asyncio.run(main())
+    (attempt,) = finished(spans, SpanKind.CLIENT)
+    assert attempt.status.status_code is StatusCode.ERROR
+    assert (attempt.attributes or {})["error.type"] == "ValueError"
 
 
 def test_a_cancelled_listing_ends_its_spans_without_error(spans: InMemorySpanExporter) -> None:
