@@ -291,6 +291,16 @@ def test_next_link_must_keep_scheme_host_and_port(link_base: str) -> None:
     assert len(service.requests) == 1
 
 
+@pytest.mark.parametrize(
+    "link_base", ["https://westus.api.cognitive.microsoft.com:443", "HTTPS://WESTUS.api.cognitive.microsoft.com:443"]
+)
+def test_next_link_with_the_default_port_spelled_out_is_followed(link_base: str) -> None:
+    """httpx drops a default port only when the scheme is in lower case: the origin compares the port meant."""
+    service = Service(total=5, link_base=link_base)
+    assert len(run("sync", client("sync", service), top=2)) == 5
+    assert len(service.requests) == 3
+
+
 @KINDS
 def test_relative_next_link_resolves_against_the_endpoint(kind: str) -> None:
     service = Service(total=5, link_base="")

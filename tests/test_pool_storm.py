@@ -100,7 +100,10 @@ def test_after_a_sync_storm_of_pool_timeouts_every_slot_serves(server: ClosingPa
     assert server.max_in_flight == SLOTS
 
 
-def test_a_request_that_waits_past_the_pool_timeout_for_a_slot_is_a_pool_timeout(server: ClosingPageServer) -> None:
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_request_that_waits_past_the_pool_timeout_for_a_slot_is_a_pool_timeout(
+    kind: str, server: ClosingPageServer
+) -> None:
     server.latency = 1.0
     options = {**OPTIONS, "limits": httpx.Limits(max_connections=1)}
 
@@ -112,7 +115,19 @@ def test_a_request_that_waits_past_the_pool_timeout_for_a_slot_is_a_pool_timeout
 
             return list(await asyncio.gather(one(), one(), return_exceptions=True))
 
-    results = asyncio.run(go())
+    def threads() -> list[Any]:
+        with sm.SpeechToTextModels(server.url, "k", **options) as client:
+
+            def one() -> Any:
+                try:
+                    return len(list(client.list_models(max_items=1)))
+                except sm.APITimeoutError as exc:
+                    return exc
+
+            with ThreadPoolExecutor(2) as pool:
+                return list(pool.map(lambda _: one(), range(2)))
+
+    results = asyncio.run(go()) if kind == "async" else threads()
     assert 1 in results
     errors = [result for result in results if isinstance(result, BaseException)]
     assert len(errors) == 1

@@ -41,6 +41,19 @@ def _page_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name.startswith("speech-models-page")]
 
 
+def _waiting_threads() -> list[threading.Thread]:
+    """The page threads whose stack is in the retry transport's wait."""
+    frames = sys._current_frames()
+    waiting = []
+    for thread in _page_threads():
+        frame = frames.get(thread.ident or 0)
+        while frame is not None and frame.f_code.co_name != "_wait":
+            frame = frame.f_back
+        if frame is not None:
+            waiting.append(thread)
+    return waiting
+
+
 def test_fetches_past_the_end_stop_instead_of_retrying() -> None:
     """Pages past the end are throttled; each waits (on a sleep the test holds) until the listing is over, then
     must stop: one request each, never a retry."""
@@ -73,6 +86,42 @@ def test_a_retry_wait_past_the_end_is_cut_short_by_the_stop() -> None:
         for thread in _page_threads():
             thread.join(10)  # a bound: the 60 s wait would outlast it
         assert not _page_threads()
+
+
+def test_a_wave_waiting_out_the_clients_pause_is_stopped_by_close() -> None:
+    """Another call's 429 pauses the client for 60 s; a wave that starts meanwhile waits it out on its stop, so
+    closing the client (from another thread) ends the wait at once, with the real sleep."""
+    with PageServer() as server:
+        refusal = (429, {"Retry-After": "60"}, b'{"code": "TooManyRequests", "message": "slow down"}')
+        server.answer = lambda skip, number: refusal if number == 2 else None  # the other call's request
+        client = sm.SpeechToTextModels(server.url, "k", retry_policy=RetryPolicy(max_wait=120, deadline=300))
+        pages = client.list_models(top=TOP, concurrency=4).by_page()
+        next(pages)
+        with pytest.raises(sm.RateLimitError):
+            list(client.with_options(retry_policy=RetryPolicy(max_retries=0)).list_models())
+        outcome: list[BaseException] = []
+
+        def next_page() -> None:
+            try:
+                next(pages)
+            except sm.ClientClosedError as exc:
+                outcome.append(exc)
+
+        walk = threading.Thread(target=next_page)
+        walk.start()
+        for _ in range(1000):  # a readiness wait, bounded: a fetch of the wave is in the transport's wait
+            if _waiting_threads():
+                break
+            walk.join(0.01)
+        assert _waiting_threads()
+        client.close()
+        walk.join(10)  # a bound: the 60 s pause would outlast it
+        for thread in _page_threads():
+            thread.join(10)
+        assert not walk.is_alive()
+        assert not _page_threads()
+        assert len(outcome) == 1
+        assert len(server.requests) == 2  # the first page and the other call's: the wave sent nothing
 
 
 def test_an_interpreter_exit_is_not_held_by_a_stalled_fetch_ahead(tmp_path: Any) -> None:

@@ -464,7 +464,8 @@ def test_a_refused_request_is_retried_without_waiting_for_the_rate_it_no_longer_
     assert clock.sleeps == [0.0]  # the retry's own wait, not a minute for the rate
 
 
-def test_an_async_client_waits_out_a_pause_of_less_than_a_second() -> None:
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_client_waits_out_a_pause_of_less_than_a_second(kind: str) -> None:
     clock, seen = FakeClock(), list[float]()
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -475,12 +476,20 @@ def test_an_async_client_waits_out_a_pause_of_less_than_a_second() -> None:
             )
         return httpx.Response(200, content=PAGE)
 
+    policy = sm.RetryPolicy(max_retries=0)
+
     async def main() -> None:
-        async with async_client(handler, clock, retry_policy=sm.RetryPolicy(max_retries=0)) as client:
+        async with async_client(handler, clock, retry_policy=policy) as client:
             with pytest.raises(sm.RateLimitError):
                 [model async for model in client.list_models()]
             assert [model async for model in client.list_models()] == []
 
-    anyio.run(main)
+    if kind == "async":
+        anyio.run(main)
+    else:
+        with sync_client(handler, clock, retry_policy=policy) as client:
+            with pytest.raises(sm.RateLimitError):
+                list(client.list_models())
+            assert list(client.list_models()) == []
     assert clock.sleeps == [pytest.approx(0.4)]
     assert seen[1] == pytest.approx(seen[0] + 0.4)

@@ -95,7 +95,6 @@ class SubscriptionKeyAuth(httpx.Auth):
     def __init__(self, key: str | KeyCredentialLike | None = None) -> None:
         if key is None:
             key = os.environ.get(KEY_ENV)
-        self._rotates = not (isinstance(key, str) or key is None)
         if isinstance(key, str) or key is None:
             fixed = _checked_key(key)
             self._read: Callable[[], str] = lambda: fixed
@@ -107,7 +106,7 @@ class SubscriptionKeyAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         sent = request.headers[KEY_HEADER] = self._read()
         response = yield request
-        if response.status_code == 401 and self._rotates:
+        if response.status_code == 401:  # a fixed key reads the same: only a credential's can have changed
             fresh = self._read()
             if fresh != sent:
                 request.headers[KEY_HEADER] = fresh
