@@ -10,6 +10,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio
@@ -20,7 +21,7 @@ from azure.core.credentials import AccessToken
 from speech_models._ahead import links_after
 from speech_models._endpoint import Endpoint
 from speech_models._paging import AsyncItemPaged, ItemPaged, Page
-from speech_models._retry import DECODE_EXTENSION
+from speech_models._retry import DECODE_EXTENSION, CallStopped
 
 from tests.fakes import FakeClock
 
@@ -100,17 +101,50 @@ def test_a_pool_size_that_is_not_a_positive_integer_is_named(bad: object) -> Non
         sm.AsyncRetryTransport(httpx.MockTransport(answering()), max_connections=bad)  # type: ignore[arg-type]
 
 
+class Edges:
+    """A jitter source that always picks the low or the high end."""
+
+    def __init__(self, pick: str) -> None:
+        self.pick = pick
+
+    def uniform(self, low: float, high: float) -> float:
+        return high if self.pick == "high" else low
+
+
 def test_backoff_jitter_lies_in_the_upper_half_of_its_ceiling() -> None:
-    class Edges:
-        def __init__(self, pick: str) -> None:
-            self.pick = pick
-
-        def uniform(self, low: float, high: float) -> float:
-            return high if self.pick == "high" else low
-
     policy = sm.RetryPolicy(backoff_base=1.0, backoff_max=8.0)
     assert policy.backoff(2, Edges("high")) == 4.0  # type: ignore[arg-type]
     assert policy.backoff(2, Edges("low")) == 2.0  # type: ignore[arg-type]
+
+
+def test_the_transports_draw_their_jitter_from_the_rng_they_are_given() -> None:
+    busy = httpx.Response(503, json={"code": "ServiceUnavailable", "message": "busy"})
+    policy = sm.RetryPolicy(max_retries=1, backoff_base=1.0, backoff_max=8.0)
+    waits: list[float] = []
+    sync = sm.RetryTransport(
+        httpx.MockTransport(answering(busy)),
+        policy=policy,
+        rng=Edges("low"),  # type: ignore[arg-type]
+        sleep=waits.append,
+    )
+    with httpx.Client(transport=sync) as raw:
+        raw.get(ENDPOINT)
+
+    async def asleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def main() -> None:
+        transport = sm.AsyncRetryTransport(
+            httpx.MockTransport(answering(busy)),
+            policy=policy,
+            rng=Edges("low"),  # type: ignore[arg-type]
+            sleep=asleep,
+        )
+        async with httpx.AsyncClient(transport=transport) as araw:
+            await araw.get(ENDPOINT)
+
+    anyio.run(main)
+    assert waits == [policy.backoff(0, Edges("low"))] * 2 == [0.5, 0.5]  # type: ignore[arg-type]
 
 
 def pages(count: int) -> Callable[[str | None], Page[int]]:
@@ -300,14 +334,23 @@ def test_a_sync_token_fetch_runs_on_a_named_daemon_thread() -> None:
 
 
 def test_a_closed_transport_finds_nothing_in_flight_after_its_calls_ended() -> None:
-    """close() gives attempts under way a grace period; after calls that ended (answered, failed, retried) it finds
-    none, so it does not wait. A miscount would hold every close() for the whole grace."""
-    transport = sm.RetryTransport(
-        httpx.MockTransport(answering(httpx.Response(503, headers={"Retry-After": "0"}), httpx.ConnectError("x"))),
-        sleep=lambda seconds: None,
-    )
+    """close() gives attempts under way a grace period; after calls that ended (answered, failed, retried, two at
+    once) it finds none, so it does not wait. A miscount would hold every close() for the whole grace."""
+    sequential = answering(httpx.Response(503, headers={"Retry-After": "0"}), httpx.ConnectError("x"))
+    both = threading.Barrier(2, timeout=10)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/together":
+            both.wait()  # the two calls are in flight at once
+            return httpx.Response(200)
+        return sequential(request)
+
+    transport = sm.RetryTransport(httpx.MockTransport(handler), sleep=lambda seconds: None)
     with httpx.Client(transport=transport) as http:
         assert http.get("https://x.test/").status_code == 200
+        with ThreadPoolExecutor(2) as pool:
+            together = pool.map(lambda _: http.get("https://x.test/together").status_code, range(2))
+            assert list(together) == [200, 200]
     settled_before: list[bool] = []
     condition = transport._settled
 
@@ -420,3 +463,42 @@ def test_a_detached_step_given_to_an_abandoned_call_closes_its_coroutine() -> No
         assert inspect.getcoroutinestate(pending) == inspect.CORO_CLOSED
 
     anyio.run(main)
+
+
+@pytest.mark.parametrize("answer_after", [0.3, 30.0], ids=["ends-within-the-grace", "outlasts-it"])
+def test_an_async_transport_closes_after_its_calls_under_way_or_after_a_second(answer_after: float) -> None:
+    """aclose() lets a call under way end first (its answer arrives, the pool is not closed under it), but waits
+    no longer than its grace of a second for one that does not."""
+    from tests.loopback import ScriptedServer, answer, page_body
+
+    done = threading.Event()
+
+    def late(conn: Any) -> None:
+        done.wait(answer_after)  # the test's end cuts a long one short
+        answer(body=page_body(1))(conn)
+
+    with ScriptedServer([late]) as server:
+
+        async def main() -> tuple[bool, int | None]:
+            import asyncio
+
+            transport = sm.AsyncRetryTransport(httpx.AsyncHTTPTransport())
+            caller = asyncio.create_task(transport.handle_async_request(httpx.Request("GET", server.url)))
+            while not server.requests:  # noqa: ASYNC110 - the server records the request on its own thread
+                await asyncio.sleep(0.01)
+            await asyncio.wait_for(transport.aclose(), 10)  # a bound: waiting for the 30 s answer would pass it
+            ended = caller.done()
+            try:
+                status: int | None = (await caller).status_code
+            except (httpx.TransportError, CallStopped):  # the pool closed under it; its retry met the closed transport
+                status = None
+            return ended, status
+
+        try:
+            ended, status = anyio.run(main, backend="asyncio")
+        finally:
+            done.set()
+    if answer_after < 1:
+        assert (ended, status) == (True, 200)
+    else:
+        assert status is None  # aclose() returned before its answer came: the call ends with an error
