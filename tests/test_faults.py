@@ -68,16 +68,20 @@ def test_a_read_timeout_in_the_middle_of_the_body_is_retried(kind: str) -> None:
 
 
 @KINDS
-def test_a_drip_fails_the_attempt_when_its_total_time_is_spent(kind: str) -> None:
+@pytest.mark.parametrize("given_to", ["client", "call"])
+def test_a_drip_fails_the_attempt_when_its_total_time_is_spent(kind: str, given_to: str) -> None:
     # The fake clock moves 0.5 s at every reading; a byte arrives every 5 ms: a per-read timeout never fires,
-    # the attempt's total of 2 s does, long before the 20-byte body is whole.
+    # the attempt's total of 2 s does, long before the 20-byte body is whole; given to the client or to the call.
     clock = FakeClock(step=0.5)
     body = b'{"values": [], "x": "' + b"y" * 200 + b'"}'
     policy = sm.RetryPolicy(max_retries=0, deadline=None)
     with ScriptedServer([drip(0.005, body=body)]) as server:
-        api = make(kind, server.url, clock, timeout=2.0, retry_policy=policy)
+        if given_to == "client":
+            api, options = make(kind, server.url, clock, timeout=2.0, retry_policy=policy), {}
+        else:
+            api, options = make(kind, server.url, clock, retry_policy=policy), {"timeout": 2.0}
         with pytest.raises(sm.APITimeoutError) as info:
-            run(kind, api)
+            run(kind, api, **options)
     assert "took longer than its 2s in total" in str(info.value)
     assert "1 attempt over" in str(info.value)
 

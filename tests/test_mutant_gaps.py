@@ -502,3 +502,45 @@ def test_an_async_transport_closes_after_its_calls_under_way_or_after_a_second(a
         assert (ended, status) == (True, 200)
     else:
         assert status is None  # aclose() returned before its answer came: the call ends with an error
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"top": 0}, "top must be a positive integer, not 0"),
+        ({"skip": -1}, "skip must be a non-negative integer, not -1"),
+        ({"top": "5"}, "top must be a positive integer, not '5'"),
+        ({"filter": 5}, "filter must be a string, not int"),
+    ],
+)
+def test_a_bad_argument_is_named_with_what_it_must_be(options: dict[str, Any], message: str) -> None:
+    with client(answering()) as c, pytest.raises(sm.ConfigurationError) as raised:
+        c.list_models(**options)
+    assert str(raised.value) == message
+
+
+def test_the_smallest_top_and_skip_are_taken() -> None:
+    with client(answering()) as c:
+        assert list(c.list_models(top=1, skip=0)) == []
+
+
+def test_a_calls_own_timeout_and_max_wait_reach_its_requests() -> None:
+    """A call's httpx timeouts are the ones its requests carry, and its policy's max_wait caps its pacing."""
+    seen: list[dict[str, Any]] = []
+    paced = httpx.Response(
+        200, headers={"Retry-After": "90"}, json={"values": [], "@nextLink": f"{ENDPOINT}/speechtotext/models?skip=1"}
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return paced if len(seen) == 1 else httpx.Response(200, json={"values": []})
+
+    clock = FakeClock()
+    with sm.SpeechToTextModels(
+        ENDPOINT, "k", transport=httpx.MockTransport(handler), clock=clock, sleep=clock.sleep, timeout=30
+    ) as c:
+        policy = sm.RetryPolicy(max_wait=5)
+        listing = c.list_models(timeout=httpx.Timeout(7.0), retry_policy=policy, honor_retry_after=True)
+        assert list(listing) == []
+    assert [timeouts["read"] for timeouts in seen] == [7.0, 7.0]
+    assert clock.sleeps == [5.0]
