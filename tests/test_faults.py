@@ -77,7 +77,7 @@ def test_a_drip_fails_the_attempt_when_its_total_time_is_spent(kind: str, given_
     policy = sm.RetryPolicy(max_retries=0, deadline=None)
     with ScriptedServer([drip(0.005, body=body)]) as server:
         if given_to == "client":
-            api, options = make(kind, server.url, clock, timeout=2.0, retry_policy=policy), {}
+            api, options = make(kind, server.url, clock, timeout=2.0, retry_policy=policy), dict[str, Any]()
         else:
             api, options = make(kind, server.url, clock, retry_policy=policy), {"timeout": 2.0}
         with pytest.raises(sm.APITimeoutError) as info:
