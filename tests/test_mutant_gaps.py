@@ -544,3 +544,37 @@ def test_a_calls_own_timeout_and_max_wait_reach_its_requests() -> None:
         assert list(listing) == []
     assert [timeouts["read"] for timeouts in seen] == [7.0, 7.0]
     assert clock.sleeps == [5.0]
+
+
+def test_a_wave_started_after_its_runner_closed_is_stopped_from_the_start() -> None:
+    """close() stops the waves under way and any started later (a listing that raced the client's close)."""
+    from speech_models._ahead import Plan, TaskWaves, ThreadWaves
+
+    links = ["https://x.test/m?skip=0&top=1", "https://x.test/m?skip=1&top=1"]
+    stopped: list[bool] = []
+
+    def fetch(link: str, stop: threading.Event) -> Page[int]:
+        stopped.append(stop.is_set())
+        if stop.is_set():  # as the retry transport ends a stopped call before it sends
+            raise CallStopped
+        return pages(2)(None if link == links[0] else link)
+
+    threads = ThreadWaves()
+    threads.close()
+    plan = Plan(links_after(links[0]), 2)  # type: ignore[arg-type]
+    assert threads.run(fetch, links, plan) == []
+    assert all(stopped)  # a fetch that starts at all finds the wave stopped
+
+    started: list[str] = []
+
+    async def afetch(link: str) -> Page[int]:
+        started.append(link)
+        await anyio.sleep(5)
+        raise AssertionError("a stopped wave's fetch ran on")
+
+    async def main() -> list[Any]:
+        tasks = TaskWaves()
+        tasks.close()
+        return await tasks.run(afetch, links, Plan(links_after(links[0]), 2))  # type: ignore[arg-type]
+
+    assert anyio.run(main) == []
