@@ -86,6 +86,49 @@ def test_endpoints_that_would_misroute_the_key_are_refused(endpoint: str, messag
         sm.SpeechToTextModels(endpoint, "k")
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "message"),
+    [
+        (
+            "https://user:pw@example.com/gw",
+            "the endpoint 'https://example.com/gw' must not carry credentials (user:password@): pass the key as "
+            "key=...",
+        ),
+        (
+            "https://user:pw@example.com/a://b",
+            "the endpoint 'https://example.com/a://b' must not carry credentials (user:password@): pass the key as "
+            "key=...",
+        ),
+        ("user:pw@example.com", "the endpoint '[a URL]' must be an absolute http(s) URL with a host"),
+        ("example.com", "the endpoint 'example.com' must be an absolute http(s) URL with a host"),
+        (
+            "https://user:pw@example.com/x@y?q",
+            "the endpoint 'https://example.com/x@y?q' must not carry a query or a fragment",
+        ),
+        ("https://user:pw@[::1", "the endpoint 'https://[::1' is not a valid URL"),
+        (
+            "https://user:pw@res/\udcff",
+            "the endpoint 'https://res/\\\\udcff' is not valid text (undecodable bytes, from the environment?)",
+        ),
+        (
+            "https://res/" + "\udcff" * 30,  # shown as its first 100 characters, escaped
+            "the endpoint '" + ("https://res/" + "\\udcff" * 30)[:100].replace("\\", "\\\\") + "' is not valid "
+            "text (undecodable bytes, from the environment?)",
+        ),
+        (
+            42,
+            "no endpoint: pass endpoint=... or set AZURE_SPEECH_ENDPOINT (for example "
+            "https://westus.api.cognitive.microsoft.com)",
+        ),
+    ],
+)
+def test_an_endpoint_is_refused_in_words_that_never_echo_its_credentials(endpoint: Any, message: str) -> None:
+    with pytest.raises(sm.ConfigurationError) as info:
+        sm.SpeechToTextModels(endpoint, "k")
+    assert str(info.value) == message
+    assert "pw" not in str(info.value)
+
+
 def test_an_undecodable_endpoint_in_the_environment_is_one_line_exit_2() -> None:
     result = run_cli(["models", "list"], {"AZURE_SPEECH_ENDPOINT": "https://\udcff", "AZURE_SPEECH_KEY": "k"})
     assert result.returncode == 2

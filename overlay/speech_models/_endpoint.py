@@ -58,9 +58,9 @@ class Endpoint:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:  # undecodable bytes in the environment arrive as lone surrogates
+            printable = _without_userinfo(value.encode("utf-8", "backslashreplace").decode("ascii", "replace"))
             raise ConfigurationError(
-                f"the endpoint {value.encode('utf-8', 'backslashreplace').decode('ascii', 'replace')[:100]!r} is "
-                "not valid text (undecodable bytes, from the environment?)"
+                f"the endpoint {printable[:100]!r} is not valid text (undecodable bytes, from the environment?)"
             ) from None
         shown = _without_userinfo(value)
         if "?" in value or "#" in value:  # even an empty one ("https://host/gw?"), which httpx drops
