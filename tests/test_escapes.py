@@ -120,6 +120,17 @@ def test_endpoints_that_would_misroute_the_key_are_refused(endpoint: str, messag
             "no endpoint: pass endpoint=... or set AZURE_SPEECH_ENDPOINT (for example "
             "https://westus.api.cognitive.microsoft.com)",
         ),
+        (
+            "https://user:pw@westus.api.cognitive.microsoft.com/speechtotext/v3.1/models",
+            "the endpoint 'https://westus.api.cognitive.microsoft.com/speechtotext/v3.1/models' must not carry "
+            "credentials (user:password@): pass the key as key=...",
+        ),
+        (
+            "https://westus.api.cognitive.microsoft.com/speechtotext/v3.1/models",
+            "the endpoint 'https://westus.api.cognitive.microsoft.com/speechtotext/v3.1/models' carries the path of "
+            "another API version ('/speechtotext/v3.1'): the endpoint is the resource's base URL, such as "
+            "https://westus.api.cognitive.microsoft.com; the version is the client's api_version",
+        ),
     ],
 )
 def test_an_endpoint_is_refused_in_words_that_never_echo_its_credentials(endpoint: Any, message: str) -> None:
@@ -285,3 +296,11 @@ def test_the_overlay_calls_nothing_private_of_the_generated_package() -> None:
             and not node.attr.startswith("__")
         ]
     assert private == []
+
+
+def test_a_credential_of_no_known_kind_is_named_by_its_type() -> None:
+    with pytest.raises(sm.ConfigurationError) as info:
+        sm.SpeechToTextModels("https://westus.api.cognitive.microsoft.com", credential=42)  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "credential must be a key string, a key credential (with .key) or a token credential (with .get_token), not int"
+    )

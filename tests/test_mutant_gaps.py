@@ -287,6 +287,8 @@ def test_reprs_name_the_auth_and_never_the_secret() -> None:
     assert repr(Endpoint("https://westus.api.cognitive.microsoft.com/")) == (
         "Endpoint('https://westus.api.cognitive.microsoft.com')"
     )
+    gateway = Endpoint("https://gateway.example/speech/speechtotext/")  # a gateway's prefix kept, the API's dropped
+    assert (str(gateway), gateway.list_path) == ("https://gateway.example/speech", "/speech/speechtotext/models")
 
 
 def test_fetches_ahead_run_on_named_daemon_threads() -> None:

@@ -145,6 +145,23 @@ def test_a_429_measures_the_share_and_a_spent_share_narrows_the_waves_to_one() -
     assert admit(throttle) == (0.0, "")
 
 
+def test_only_the_requests_in_flight_at_the_429_join_its_share() -> None:
+    clock = FakeClock()
+    throttle = Throttle(clock)
+    older = throttle.epoch
+    throttle.throttled(None, older)  # a 429 without a wait: a new epoch, no share
+    measured = throttle.epoch
+    throttle.admit()
+    throttle.succeeded(measured)
+    throttle.throttled(5.0, measured)  # measures (1, ...)
+    assert throttle.share is not None
+    assert throttle.share[0] == 1
+    throttle.succeeded(older)  # a straggler from before the epoch that measured it: not part of that share
+    assert throttle.share[0] == 1
+    throttle.succeeded(measured)  # in flight when the 429 came: part of it
+    assert throttle.share[0] == 2
+
+
 def test_a_share_is_forgotten_after_six_of_its_windows_without_a_429() -> None:
     clock = FakeClock()
     throttle = Throttle(clock)

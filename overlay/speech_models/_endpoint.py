@@ -79,8 +79,6 @@ class Endpoint:
             raise ConfigurationError(
                 f"the endpoint {shown!r} uses plain http: use https (plain http is allowed only for loopback hosts)"
             )
-        if url.query or url.fragment:
-            raise ConfigurationError(f"the endpoint {shown!r} must not carry a query or a fragment")
         path = url.path.rstrip("/")
         versioned = _VERSIONED_PATH.search(path)
         if versioned:
