@@ -580,3 +580,28 @@ def test_a_wave_started_after_its_runner_closed_is_stopped_from_the_start() -> N
         return await tasks.run(afetch, links, Plan(links_after(links[0]), 2))  # type: ignore[arg-type]
 
     assert anyio.run(main) == []
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_an_http_date_retry_after_is_measured_from_the_transports_own_now(status: int) -> None:
+    """``now=`` (the wall clock, injectable) is what an HTTP-date ``Retry-After`` is measured from."""
+    from email.utils import formatdate
+
+    fixed = 1_700_000_000.0
+    later = httpx.Response(status, headers={"Retry-After": formatdate(fixed + 10, usegmt=True)})
+    waits: list[float] = []
+    transport = sm.RetryTransport(httpx.MockTransport(answering(later)), now=lambda: fixed, sleep=waits.append)
+    with httpx.Client(transport=transport) as raw:
+        assert raw.get(ENDPOINT).status_code == 200
+    assert waits == [10.0]
+
+
+@pytest.mark.parametrize(("status", "retried"), [(429, True), (503, True), (500, False), (502, False)])
+def test_a_request_that_is_not_idempotent_is_retried_only_when_the_service_says_it_was_not_done(
+    status: int, retried: bool
+) -> None:
+    """A POST through the retry transport is sent again only after a 429 or a 503 (the service did not act on it)."""
+    answers = answering(httpx.Response(status, headers={"Retry-After": "0"}))
+    transport = sm.RetryTransport(httpx.MockTransport(answers), sleep=lambda seconds: None)
+    with httpx.Client(transport=transport) as raw:
+        assert raw.post(ENDPOINT, content=b"{}").status_code == (200 if retried else status)

@@ -374,6 +374,45 @@ def test_a_pause_a_call_cannot_wait_out_is_sent_through_and_answered_by_the_serv
     assert seen == [1000.0, 1000.0]
 
 
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_sleep_that_does_not_move_the_clock_waits_out_a_pause_once(kind: str) -> None:
+    """A test's fake sleep with the real clock: the pause after a 429 is slept through once, not in a loop that
+    spins until the real clock has caught up (it made millions of calls in the pause's ten seconds)."""
+    waits: list[float] = []
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if len(sent) == 1:
+            return httpx.Response(429, headers={"Retry-After": "10"}, json={"code": "TooManyRequests", "message": "m"})
+        return httpx.Response(200, content=PAGE)
+
+    policy = sm.RetryPolicy(max_retries=0)
+    if kind == "sync":
+        with sm.SpeechToTextModels(
+            ENDPOINT, "k", transport=httpx.MockTransport(handler), sleep=waits.append, retry_policy=policy
+        ) as client:
+            with pytest.raises(sm.RateLimitError):
+                list(client.list_models())
+            assert list(client.list_models()) == []
+    else:
+
+        async def asleep(seconds: float) -> None:
+            waits.append(seconds)
+
+        async def main() -> None:
+            async with sm.AsyncSpeechToTextModels(
+                ENDPOINT, "k", transport=httpx.MockTransport(handler), sleep=asleep, retry_policy=policy
+            ) as client:
+                with pytest.raises(sm.RateLimitError):
+                    [model async for model in client.list_models()]
+                assert [model async for model in client.list_models()] == []
+
+        anyio.run(main)
+    assert len(waits) == 1
+    assert waits[0] == pytest.approx(10.0, abs=0.5)
+
+
 def test_a_rate_limit_that_leaves_no_send_before_the_deadline_is_a_timeout_error() -> None:
     clock, sent = FakeClock(), list[float]()
     with sync_client(
