@@ -602,6 +602,48 @@ def test_a_request_that_is_not_idempotent_is_retried_only_when_the_service_says_
 ) -> None:
     """A POST through the retry transport is sent again only after a 429 or a 503 (the service did not act on it)."""
     answers = answering(httpx.Response(status, headers={"Retry-After": "0"}))
-    transport = sm.RetryTransport(httpx.MockTransport(answers), sleep=lambda seconds: None)
+    bodies: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(request.read())
+        return answers(request)
+
+    transport = sm.RetryTransport(httpx.MockTransport(handler), sleep=lambda seconds: None)
     with httpx.Client(transport=transport) as raw:
-        assert raw.post(ENDPOINT, content=b"{}").status_code == (200 if retried else status)
+        assert raw.post(ENDPOINT, content=b'{"a": 1}').status_code == (200 if retried else status)
+    assert bodies == [b'{"a": 1}'] * (2 if retried else 1)  # each attempt carries the body
+
+
+def test_a_wait_past_max_wait_gives_up_and_says_why(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="speech_models.retry")
+    throttled = httpx.Response(429, headers={"Retry-After": "100"}, json=THROTTLED)
+    busy = httpx.Response(503, json={"code": "ServiceUnavailable", "message": "busy"})
+    events: list[sm.RetryEvent] = []
+    policy = sm.RetryPolicy(max_wait=60, on_retry=events.append)
+    with client(answering(busy, throttled), retry_policy=policy) as c, pytest.raises(sm.RateLimitError) as raised:
+        list(c.list_models())
+    assert [event.reason for event in events] == ["503, wait from backoff"]
+    assert raised.value.attempts is not None
+    assert raised.value.attempts.gave_up == "the service asked to wait 100s, over max_wait 60s"
+    (record,) = (r for r in caplog.records if r.getMessage().startswith("not retrying"))
+    url = f"{ENDPOINT}/speechtotext/models?api-version=2025-10-15"
+    assert record.getMessage() == (
+        f"not retrying GET {url}: the service asked to wait 100s, over max_wait 60s (retry-after)"
+    )
+    assert record.status_code == 429  # type: ignore[attr-defined]
+
+
+def test_a_pool_timeout_of_none_under_a_deadline_waits_what_the_deadline_leaves() -> None:
+    """``httpx.Timeout(pool=None)`` with the policy's deadline: the attempt's timeouts are cut to what is left."""
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(200, json={"values": []})
+
+    transport = sm.RetryTransport(httpx.MockTransport(handler), policy=sm.RetryPolicy(deadline=100))
+    with httpx.Client(transport=transport, timeout=httpx.Timeout(5.0, pool=None)) as raw:
+        assert raw.get(ENDPOINT).status_code == 200
+    (timeouts,) = seen
+    assert timeouts["read"] == 5.0
+    assert 99 < timeouts["pool"] <= 100

@@ -482,6 +482,24 @@ def test_the_clients_window_halves_at_each_wall_and_grows_back_as_pages_succeed(
         assert window() == 3  # grown back by one for a window's worth of pages that succeeded
 
 
+def test_the_share_a_client_measures_counts_its_requests_that_succeeded() -> None:
+    clock, answers = FakeClock(), [200, 200, 200, 429]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = answers.pop(0) if answers else 200
+        if status == 429:
+            return httpx.Response(429, headers={"Retry-After": "5"}, json={"code": "TooManyRequests", "message": "m"})
+        return httpx.Response(200, content=PAGE)
+
+    with sync_client(handler, clock, retry_policy=sm.RetryPolicy(max_retries=0)) as client:
+        for _ in range(3):
+            list(client.list_models())
+        with pytest.raises(sm.RateLimitError):
+            list(client.list_models())
+        assert client._throttle.share is not None
+        assert client._throttle.share[0] == 3
+
+
 class Narrow(sm._ahead.ThreadWaves):
     """Waves that the throttle lets be two pages wide; records each wave's links."""
 
