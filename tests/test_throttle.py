@@ -4,6 +4,7 @@ threads and tasks; then the same through the clients and a listing under the emu
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -362,8 +363,11 @@ def test_a_429_to_one_call_makes_the_clients_next_call_wait_async() -> None:
 
 
 @pytest.mark.parametrize("hurry", [{"max_wait": 5}, {"deadline": 7}], ids=["past-max_wait", "ends-at-the-deadline"])
-def test_a_pause_a_call_cannot_wait_out_is_sent_through_and_answered_by_the_service(hurry: dict[str, Any]) -> None:
+def test_a_pause_a_call_cannot_wait_out_is_sent_through_and_answered_by_the_service(
+    hurry: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
     """A call whose ``max_wait`` is shorter than the 7 s pause, or whose deadline the pause would spend to the end."""
+    caplog.set_level(logging.DEBUG, logger="speech_models.retry")
     clock, seen = FakeClock(), list[float]()
     with sync_client(throttling_once(clock, seen), clock, retry_policy=sm.RetryPolicy(max_retries=0)) as client:
         with pytest.raises(sm.RateLimitError):
@@ -372,6 +376,17 @@ def test_a_pause_a_call_cannot_wait_out_is_sent_through_and_answered_by_the_serv
         assert list(hurried.list_models()) == []
     assert clock.sleeps == []
     assert seen == [1000.0, 1000.0]
+    assert "not waiting out the client's 7.000s pause after a 429: past max_wait or the deadline" in caplog.messages
+
+
+def test_a_pause_as_long_as_a_calls_max_wait_is_waited_out() -> None:
+    clock, seen = FakeClock(), list[float]()
+    with sync_client(throttling_once(clock, seen), clock, retry_policy=sm.RetryPolicy(max_retries=0)) as client:
+        with pytest.raises(sm.RateLimitError):
+            list(client.list_models())
+        patient = client.with_options(retry_policy=sm.RetryPolicy(max_retries=0, max_wait=7))
+        assert list(patient.list_models()) == []
+    assert clock.sleeps == [7.0]
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
