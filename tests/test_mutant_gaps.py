@@ -631,6 +631,14 @@ def test_a_wait_past_max_wait_gives_up_and_says_why(caplog: pytest.LogCaptureFix
         f"not retrying GET {url}: the service asked to wait 100s, over max_wait 60s (retry-after)"
     )
     assert record.status_code == 429  # type: ignore[attr-defined]
+    assert record.http_method == "GET"  # type: ignore[attr-defined]
+    assert [m for m in caplog.messages if "(attempt" in m] == [f"GET {url} (attempt 1)", f"GET {url} (attempt 2)"]
+
+
+@pytest.mark.parametrize("bad", [0, -1.0])
+def test_an_attempt_timeout_that_is_not_positive_is_refused(bad: float) -> None:
+    with pytest.raises(ValueError, match=r"^attempt_timeout must be a positive number of seconds$"):
+        sm.RetryTransport(httpx.MockTransport(answering()), attempt_timeout=bad)
 
 
 def test_a_pool_timeout_of_none_under_a_deadline_waits_what_the_deadline_leaves() -> None:

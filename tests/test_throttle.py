@@ -434,8 +434,12 @@ def test_a_rate_limit_that_leaves_no_send_before_the_deadline_is_a_timeout_error
         recording(clock, sent), clock, rate_limit=(1, 60.0), retry_policy=sm.RetryPolicy(deadline=30)
     ) as client:
         list(client.list_models())
-        with pytest.raises(sm.APITimeoutError, match=r"rate_limit \(1, 60\.0\) leaves no send before the 30s deadline"):
+        with pytest.raises(
+            sm.APITimeoutError, match=r"rate_limit \(1, 60\.0\) leaves no send before the 30s deadline"
+        ) as info:
             list(client.list_models())
+    assert info.value.attempts is not None
+    assert info.value.attempts.gave_up == "rate_limit (1, 60.0) leaves no send before the 30s deadline"
     assert len(sent) == 1
     assert clock.sleeps == []
 
