@@ -177,6 +177,10 @@ def test_a_share_is_forgotten_after_six_of_its_windows_without_a_429() -> None:
     clock.now += 0.01
     throttle.admit()
     assert throttle.share is None
+    throttle.succeeded(throttle.epoch)  # the one success since it was forgotten
+    throttle.throttled(9.0, throttle.epoch)
+    assert throttle.share is not None
+    assert throttle.share[0] == 1  # the next 429 measures anew, from nothing
 
 
 @pytest.mark.parametrize(("elapsed", "wait", "measured"), [(110.0, 10.0, True), (100.0, 30.0, False)])
