@@ -394,40 +394,47 @@ def test_a_pause_as_long_as_a_calls_max_wait_is_waited_out() -> None:
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
-def test_a_sleep_that_does_not_move_the_clock_waits_out_a_pause_once(kind: str) -> None:
+@pytest.mark.parametrize("wire", ["mock", "loopback"])
+def test_a_sleep_that_does_not_move_the_clock_waits_out_a_pause_once(kind: str, wire: str) -> None:
     """A test's fake sleep with the real clock: the pause after a 429 is slept through once, not in a loop that
-    spins until the real clock has caught up (it made millions of calls in the pause's ten seconds)."""
+    spins until the real clock has caught up (it made millions of calls in the pause's ten seconds); on a mock
+    transport and over a loopback socket."""
+    from tests.loopback import ScriptedServer, answer, page_body
+
     waits: list[float] = []
     sent: list[httpx.Request] = []
+    refusal = b'{"code": "TooManyRequests", "message": "m"}'
 
     def handler(request: httpx.Request) -> httpx.Response:
         sent.append(request)
         if len(sent) == 1:
-            return httpx.Response(429, headers={"Retry-After": "10"}, json={"code": "TooManyRequests", "message": "m"})
+            return httpx.Response(429, headers={"Retry-After": "10"}, content=refusal)
         return httpx.Response(200, content=PAGE)
 
     policy = sm.RetryPolicy(max_retries=0)
-    if kind == "sync":
-        with sm.SpeechToTextModels(
-            ENDPOINT, "k", transport=httpx.MockTransport(handler), sleep=waits.append, retry_policy=policy
-        ) as client:
-            with pytest.raises(sm.RateLimitError):
-                list(client.list_models())
-            assert list(client.list_models()) == []
-    else:
-
-        async def asleep(seconds: float) -> None:
-            waits.append(seconds)
-
-        async def main() -> None:
-            async with sm.AsyncSpeechToTextModels(
-                ENDPOINT, "k", transport=httpx.MockTransport(handler), sleep=asleep, retry_policy=policy
-            ) as client:
+    with ScriptedServer([answer(429, refusal, {"Retry-After": "10"}), answer(body=page_body(0))]) as server:
+        endpoint, options = (
+            (ENDPOINT, {"transport": httpx.MockTransport(handler)}) if wire == "mock" else (server.url, {})
+        )
+        if kind == "sync":
+            with sm.SpeechToTextModels(endpoint, "k", sleep=waits.append, retry_policy=policy, **options) as client:
                 with pytest.raises(sm.RateLimitError):
-                    [model async for model in client.list_models()]
-                assert [model async for model in client.list_models()] == []
+                    list(client.list_models())
+                assert list(client.list_models()) == []
+        else:
 
-        anyio.run(main)
+            async def asleep(seconds: float) -> None:
+                waits.append(seconds)
+
+            async def main() -> None:
+                async with sm.AsyncSpeechToTextModels(
+                    endpoint, "k", sleep=asleep, retry_policy=policy, **options
+                ) as client:
+                    with pytest.raises(sm.RateLimitError):
+                        [model async for model in client.list_models()]
+                    assert [model async for model in client.list_models()] == []
+
+            anyio.run(main)
     assert len(waits) == 1
     assert waits[0] == pytest.approx(10.0, abs=0.5)
 
