@@ -413,9 +413,8 @@ def test_a_sleep_that_does_not_move_the_clock_waits_out_a_pause_once(kind: str, 
 
     policy = sm.RetryPolicy(max_retries=0)
     with ScriptedServer([answer(429, refusal, {"Retry-After": "10"}), answer(body=page_body(0))]) as server:
-        endpoint, options = (
-            (ENDPOINT, {"transport": httpx.MockTransport(handler)}) if wire == "mock" else (server.url, {})
-        )
+        options: dict[str, Any] = {"transport": httpx.MockTransport(handler)} if wire == "mock" else {}
+        endpoint = ENDPOINT if wire == "mock" else server.url
         if kind == "sync":
             with sm.SpeechToTextModels(endpoint, "k", sleep=waits.append, retry_policy=policy, **options) as client:
                 with pytest.raises(sm.RateLimitError):
