@@ -42,12 +42,13 @@ def _page_threads() -> list[threading.Thread]:
 
 
 def _waiting_threads() -> list[threading.Thread]:
-    """The page threads whose stack is in the retry transport's wait."""
+    """The page threads whose stack is in the retry transport's wait. Under ``make mutate`` the function is
+    mutmut's renamed copy (``xǁRetryTransportǁ_wait__mutmut_orig``), hence the name is read through that."""
     frames = sys._current_frames()
     waiting = []
     for thread in _page_threads():
         frame = frames.get(thread.ident or 0)
-        while frame is not None and frame.f_code.co_name != "_wait":
+        while frame is not None and frame.f_code.co_name.rsplit("ǁ", 1)[-1].split("__mutmut_", 1)[0] != "_wait":
             frame = frame.f_back
         if frame is not None:
             waiting.append(thread)
