@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import speech_models as sm
 from speech_models_client.api.models import models_list_custom_models
@@ -87,6 +88,23 @@ def test_endpoints_that_would_misroute_the_key_are_refused(endpoint: str, messag
 
 
 @pytest.mark.parametrize(
+    ("endpoint", "host"),
+    [
+        ("https://westus.api.cognitive.microsoft.com", "westus.api.cognitive.microsoft.com"),
+        ("https://WestUS.example.com.", "westus.example.com."),  # a fully qualified name keeps its dot
+        ("https://gw_internal.example.com:8443/speech", "gw_internal.example.com"),
+        ("https://exämple.com", "exämple.com"),  # looked up as xn--exmple-cua.com
+        ("https://10.1.2.3", "10.1.2.3"),
+        ("http://[::1]:5000", "::1"),
+        ("http://localhost:5000", "localhost"),
+    ],
+)
+def test_an_endpoint_whose_host_can_be_looked_up_is_accepted(endpoint: str, host: str) -> None:
+    with sm.SpeechToTextModels(endpoint, "k") as client:
+        assert httpx.URL(client.endpoint).host == host
+
+
+@pytest.mark.parametrize(
     ("endpoint", "message"),
     [
         (
@@ -106,6 +124,21 @@ def test_endpoints_that_would_misroute_the_key_are_refused(endpoint: str, messag
             "the endpoint 'https://example.com/x@y?q' must not carry a query or a fragment",
         ),
         ("https://user:pw@[::1", "the endpoint 'https://[::1' is not a valid URL"),
+        (
+            "https://exa mple.com",
+            "the endpoint 'https://exa mple.com' has no valid host name: a host is letters, digits, '-', '.' and "
+            "'_', or an IP address",
+        ),
+        (
+            "https://res<1>.example.com/gw",
+            "the endpoint 'https://res<1>.example.com/gw' has no valid host name: a host is letters, digits, '-', "
+            "'.' and '_', or an IP address",
+        ),
+        (
+            "https://res..example.com",
+            "the endpoint 'https://res..example.com' has no valid host name: a host is letters, digits, '-', '.' "
+            "and '_', or an IP address",
+        ),
         (
             "https://user:pw@res/\udcff",
             "the endpoint 'https://res/\\\\udcff' is not valid text (undecodable bytes, from the environment?)",

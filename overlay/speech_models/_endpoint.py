@@ -20,6 +20,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _API_SUFFIXES = ("/speechtotext/models", "/speechtotext")
 # The versioned paths of older releases of the API (/speechtotext/v3.2, /speechtotext/v3.1/models, ...).
 _VERSIONED_PATH = re.compile(r"/speechtotext/v[0-9][^/]*", re.IGNORECASE)
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
 
 
 def _is_loopback(host: str) -> bool:
@@ -29,6 +30,21 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _is_host_name(host: str) -> bool:
+    """Whether `host` (httpx's, with a non-ASCII name already in its ``xn--`` form) can be looked up: an IP address,
+    or a name of letters, digits, ``-``, ``.`` and ``_``. httpx percent-encodes anything else into the host (a typed
+    space becomes ``exa%20mple.com``), which would only fail later as a connection error."""
+    return _is_ip(host) or _HOST_NAME.fullmatch(host) is not None
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _without_userinfo(value: str) -> str:
@@ -75,6 +91,11 @@ class Endpoint:
             )
         if url.scheme not in _DEFAULT_PORTS or not url.host:
             raise ConfigurationError(f"the endpoint {shown!r} must be an absolute http(s) URL with a host")
+        if not _is_host_name(url.raw_host.decode("ascii", "replace")):
+            raise ConfigurationError(
+                f"the endpoint {shown!r} has no valid host name: a host is letters, digits, '-', '.' and '_', "
+                "or an IP address"
+            )
         if url.scheme == "http" and not _is_loopback(url.host):
             raise ConfigurationError(
                 f"the endpoint {shown!r} uses plain http: use https (plain http is allowed only for loopback hosts)"
