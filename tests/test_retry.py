@@ -42,6 +42,7 @@ def _http_date(offset: float, usegmt: bool = True) -> str:
         ({"Retry-After": "Tue, 14 Nov 2023 22:13:50 GMT"}, 30.0),  # IMF-fixdate
         ({"Retry-After": "Tuesday, 14-Nov-23 22:13:50 GMT"}, 30.0),  # RFC 850
         ({"Retry-After": "Tue Nov 14 22:13:50 2023"}, 30.0),  # asctime
+        ({"Retry-After": "Tue, 14 Nov 2023 23:13:50 +0100"}, 30.0),  # not GMT, against RFC 9110: its zone is kept
         ({"Retry-After": _http_date(-300)}, 0.0),  # a date in the past: no wait
         ({"Retry-After": "-5"}, None),
         ({"Retry-After": "soon"}, None),
