@@ -161,7 +161,6 @@ class Attempt:
         trace: Any = None,
     ) -> None:
         self._clock = clock
-        self._timeouts = timeouts
         self.seconds = seconds
         self._ends = None if seconds is None else clock() + seconds
         extensions = {**request.extensions, "timeout": self._capped(timeouts)}
