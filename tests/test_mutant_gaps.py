@@ -5,12 +5,14 @@ messages, reprs, thread names)."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from email.utils import formatdate
 from typing import Any
 
 import anyio
@@ -18,12 +20,13 @@ import httpx
 import pytest
 import speech_models as sm
 from azure.core.credentials import AccessToken
-from speech_models._ahead import links_after
+from speech_models._ahead import Plan, TaskWaves, ThreadWaves, links_after
 from speech_models._endpoint import Endpoint
 from speech_models._paging import AsyncItemPaged, ItemPaged, Page
 from speech_models._retry import DECODE_EXTENSION, CallStopped
 
 from tests.fakes import FakeClock
+from tests.loopback import ScriptedServer, answer, page_body
 
 ENDPOINT = "https://westus.api.cognitive.microsoft.com"
 THROTTLED = {"code": "TooManyRequests", "message": "slow down"}
@@ -471,8 +474,6 @@ def test_a_detached_step_given_to_an_abandoned_call_closes_its_coroutine() -> No
 def test_an_async_transport_closes_after_its_calls_under_way_or_after_a_second(answer_after: float) -> None:
     """aclose() lets a call under way end first (its answer arrives, the pool is not closed under it), but waits
     no longer than its grace of a second for one that does not."""
-    from tests.loopback import ScriptedServer, answer, page_body
-
     done = threading.Event()
 
     def late(conn: Any) -> None:
@@ -482,8 +483,6 @@ def test_an_async_transport_closes_after_its_calls_under_way_or_after_a_second(a
     with ScriptedServer([late]) as server:
 
         async def main() -> tuple[bool, int | None]:
-            import asyncio
-
             transport = sm.AsyncRetryTransport(httpx.AsyncHTTPTransport())
             caller = asyncio.create_task(transport.handle_async_request(httpx.Request("GET", server.url)))
             while not server.requests:  # noqa: ASYNC110 - the server records the request on its own thread
@@ -550,8 +549,6 @@ def test_a_calls_own_timeout_and_max_wait_reach_its_requests() -> None:
 
 def test_a_wave_started_after_its_runner_closed_is_stopped_from_the_start() -> None:
     """close() stops the waves under way and any started later (a listing that raced the client's close)."""
-    from speech_models._ahead import Plan, TaskWaves, ThreadWaves
-
     links = ["https://x.test/m?skip=0&top=1", "https://x.test/m?skip=1&top=1"]
     stopped: list[bool] = []
 
@@ -585,8 +582,6 @@ def test_a_wave_started_after_its_runner_closed_is_stopped_from_the_start() -> N
 @pytest.mark.parametrize("status", [429, 503])
 def test_an_http_date_retry_after_is_measured_from_the_transports_own_now(status: int) -> None:
     """``now=`` (the wall clock, injectable) is what an HTTP-date ``Retry-After`` is measured from."""
-    from email.utils import formatdate
-
     fixed = 1_700_000_000.0
     later = httpx.Response(status, headers={"Retry-After": formatdate(fixed + 10, usegmt=True)})
     waits: list[float] = []

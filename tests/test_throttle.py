@@ -19,6 +19,7 @@ from speech_models_emulator import build_models, create_app
 from speech_models_emulator.inprocess import SyncASGITransport
 
 from tests.fakes import FakeClock
+from tests.loopback import ScriptedServer, answer, page_body
 
 ENDPOINT = "https://westus.api.cognitive.microsoft.com"
 PAGE = b'{"values": []}'
@@ -399,8 +400,6 @@ def test_a_sleep_that_does_not_move_the_clock_waits_out_a_pause_once(kind: str, 
     """A test's fake sleep with the real clock: the pause after a 429 is slept through once, not in a loop that
     spins until the real clock has caught up (it made millions of calls in the pause's ten seconds); on a mock
     transport and over a loopback socket."""
-    from tests.loopback import ScriptedServer, answer, page_body
-
     waits: list[float] = []
     sent: list[httpx.Request] = []
     refusal = b'{"code": "TooManyRequests", "message": "m"}'

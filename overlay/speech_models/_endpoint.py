@@ -23,28 +23,23 @@ _VERSIONED_PATH = re.compile(r"/speechtotext/v[0-9][^/]*", re.IGNORECASE)
 _HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def _ip_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host)
     except ValueError:
-        return False
+        return None
+
+
+def _is_loopback(host: str) -> bool:
+    address = _ip_address(host)
+    return host == "localhost" or (address is not None and address.is_loopback)
 
 
 def _is_host_name(host: str) -> bool:
     """Whether `host` (httpx's, with a non-ASCII name already in its ``xn--`` form) can be looked up: an IP address,
     or a name of letters, digits, ``-``, ``.`` and ``_``. httpx percent-encodes anything else into the host (a typed
     space becomes ``exa%20mple.com``), which would only fail later as a connection error."""
-    return _is_ip(host) or _HOST_NAME.fullmatch(host) is not None
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+    return _ip_address(host) is not None or _HOST_NAME.fullmatch(host) is not None
 
 
 def _without_userinfo(value: str) -> str:

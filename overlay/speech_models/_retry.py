@@ -10,6 +10,7 @@ the caller's request is never written to. The request extensions here are how a 
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -216,7 +217,7 @@ class Call:
         self.event: RetryEvent | None = None  # the retry about to be waited for, for on_retry
         self.epoch = 0  # the client's throttle epoch when the attempt under way was sent
         self.sent_at: float | None = None  # when the throttle counted it as sent (with a rate or a share)
-        self.paused_until: float | None = None  # the latest instant this call has waited until (a pause or a retry)
+        self.waited_until = -math.inf  # the latest instant this call has waited until (a pause or a retry)
 
     def before_send(self) -> float:
         """Seconds to wait before the next attempt may be sent, by the client's throttle (0: send it now; it is
@@ -230,12 +231,11 @@ class Call:
             wait, why, self.sent_at = throttle.admit(pause=False)
         if why == "pause":
             ends = self._settings.clock() + wait
-            if self.paused_until is not None and ends <= self.paused_until:
+            if ends <= self.waited_until:
                 # the pause this call has slept through already: a sleep that did not move the clock (a test's
                 # fake) must not make it spin until the real clock catches up
                 wait, why, self.sent_at = throttle.admit(pause=False)
-            else:
-                self.paused_until = ends
+            self.waited_until = max(self.waited_until, ends)
         if why == "rate" and not self._before_deadline(wait):
             deadline = self.policy.deadline
             self.gave_up = f"rate_limit {throttle.rate_limit} leaves no send before the {deadline:g}s deadline"
@@ -359,9 +359,8 @@ class Call:
         self.retry += 1
         if policy.on_retry is not None:
             self.event = RetryEvent(self.retry, delay, reason, request, response, error)
-        ends = self._settings.clock() + delay  # this wait covers any pause of the client that ends by then
-        if self.paused_until is None or ends > self.paused_until:
-            self.paused_until = ends
+        # this wait covers any pause of the client that ends by then
+        self.waited_until = max(self.waited_until, self._settings.clock() + delay)
         return delay
 
     def notify(self) -> object:
